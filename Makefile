@@ -1,0 +1,45 @@
+# Two commands for a new user: `make book` builds the book, `make test` runs every test.
+# Each installs what it needs first (a virtualenv, MathJax from npm, Chromium from Debian's packages).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MATHJAX := .vendor/node_modules/mathjax/es5/tex-chtml.js
+# Where a download is impossible, the loader reads a local copy of California Housing (see README).
+SHARED_HOUSING := $(abspath ../shared/data/california_housing/cal_housing.data.gz)
+EXPLAINERS_CALIFORNIA_HOUSING ?= $(if $(wildcard $(SHARED_HOUSING)),$(SHARED_HOUSING),)
+export EXPLAINERS_CALIFORNIA_HOUSING
+STRICT := -W -n --keep-going
+
+.PHONY: book test setup chromium clean benchmarks
+
+book: setup
+	$(BIN)/jupyter-book build . $(STRICT)
+
+test: setup
+	$(BIN)/jupyter-book build . $(STRICT)
+	$(BIN)/pytest -q
+
+setup: $(VENV)/.installed $(MATHJAX) chromium
+
+# torch goes first, pinned: any other torch pulls gigabytes of CUDA packages.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[book,test]"
+	touch $@
+
+$(MATHJAX):
+	npm install --silent --no-audit --no-fund --no-save --prefix .vendor mathjax@3.2.2
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "Chromium is needed for the charts' PNG copies and the browser tests: install it (Debian: apt-get install chromium)"; exit 1; }
+
+benchmarks: setup
+	$(BIN)/python benchmarks/book.py
+
+clean:
+	rm -rf _build

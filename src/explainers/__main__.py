@@ -1,0 +1,32 @@
+"""``python -m explainers export ID [--out DIR]``: write one chart as an offline HTML file and a PNG.
+
+``python -m explainers list`` prints the ids.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from .charts import REGISTRY
+from .export import export
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m explainers", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list the book's chart ids")
+    one = commands.add_parser("export", help="write a standalone HTML file and a PNG for one chart")
+    one.add_argument("chart_id", choices=sorted(REGISTRY), metavar="ID")
+    one.add_argument("--out", type=Path, default=Path("charts"), help="folder to write to (default: charts)")
+    one.add_argument("--no-png", action="store_true", help="skip the PNG (needs Chromium)")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for chart_id, entry in REGISTRY.items():
+            print(f"{chart_id}\t{entry.title}")
+        return 0
+    for path in export(args.chart_id, args.out, png=not args.no_png):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Sphinx extension for the book (``sphinx.extra_extensions`` in ``_config.yml``).
+
+- Serves BokehJS and MathJax from the site itself, BokehJS only on pages that hold a chart, so the
+  book makes no request to any other host.
+- Re-reads every chapter when the library's source changed: Sphinx only notices edits to the pages
+  themselves, and a chapter's output depends on the code it calls.
+- Writes the standalone slide copy (HTML and PNG) of every chart into ``charts/``, redoing a chart
+  only when the code or data behind it changed.
+- Drops inline scripts that sphinx-thebe adds twice (a console error otherwise).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from sphinx.util import logging
+
+from .cache import file_hash, source_hash
+
+logger = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+CHECKOUT = HERE.parents[1]
+MATHJAX_ENV = "EXPLAINERS_MATHJAX"
+VENDOR = "vendor"  # under _static/; the book's own _static/ stays free of vendored JS
+
+
+def bokehjs_files() -> list[Path]:
+    from bokeh.util.paths import bokehjs_path
+
+    folder = Path(bokehjs_path()) / "js"
+    return [folder / "bokeh.min.js", folder / "bokeh-widgets.min.js"]
+
+
+def bokeh_urls() -> list[str]:
+    import bokeh
+
+    return [f"{VENDOR}/bokeh-{bokeh.__version__}/{f.name}" for f in bokehjs_files()]
+
+
+def mathjax_dir() -> Path:
+    """MathJax 3's ``es5`` folder: ``$EXPLAINERS_MATHJAX``, else npm's copy under ``.vendor/``."""
+    if os.environ.get(MATHJAX_ENV):
+        return Path(os.environ[MATHJAX_ENV])
+    return CHECKOUT / ".vendor" / "node_modules" / "mathjax" / "es5"
+
+
+def library_fingerprint() -> str:
+    """Changes whenever the code behind any chart, or the data it reads, changes."""
+    import bokeh
+
+    from .data import california_housing_files
+
+    digest = hashlib.sha256(source_hash("explainers.charts").encode())
+    digest.update(bokeh.__version__.encode())
+    for path in california_housing_files():
+        digest.update(file_hash(str(path), path.stat().st_mtime_ns, path.stat().st_size).encode())
+    return digest.hexdigest()
+
+
+def on_env_get_outdated(app, env, added, changed, removed):
+    fingerprint = library_fingerprint()
+    if getattr(env, "explainers_fingerprint", None) == fingerprint:
+        return []
+    env.explainers_fingerprint = fingerprint
+    return sorted(set(env.found_docs) - set(removed))
+
+
+def on_page_context(app, pagename, templatename, context, doctree):
+    if 'class="explainers-chart"' in context.get("body", ""):
+        for url in bokeh_urls():
+            app.add_js_file(url, loading_method="defer")
+    # sphinx-thebe registers the same inline scripts twice under Sphinx 7.4 ("THEBE_JS_URL has already
+    # been declared"); keep the first of each. In place: the builder appends to this very list.
+    scripts = context.get("script_files")
+    if isinstance(scripts, list):
+        seen, unique = set(), []
+        for js in scripts:
+            key = (getattr(js, "filename", None) or "", getattr(js, "attributes", {}).get("body", ""))
+            if key not in seen:
+                seen.add(key)
+                unique.append(js)
+        scripts[:] = unique
+
+
+def copy_vendor(outdir: Path) -> None:
+    static = outdir / "_static"
+    for source, url in zip(bokehjs_files(), bokeh_urls()):
+        target = static / url
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            shutil.copy2(source, target)
+    mathjax = mathjax_dir()
+    if not (mathjax / "tex-chtml.js").exists():
+        logger.warning(f"MathJax not found at {mathjax}: run `make book`, or set {MATHJAX_ENV} to MathJax 3's es5 folder")
+        return
+    target = static / VENDOR / "mathjax"
+    if not (target / "tex-chtml.js").exists():
+        shutil.copytree(mathjax, target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("sre", "*.map", "node-main*", "mml-*", "tex-mml-*", "tex-svg*"))
+
+
+def export_charts(build_dir: Path, outdir: Path) -> None:
+    from .charts import REGISTRY
+    from .export import chromium, write_html, write_pngs
+
+    store = build_dir / "charts"
+    store.mkdir(parents=True, exist_ok=True)
+    stamp_file = store / "fingerprints.json"
+    stamps = json.loads(stamp_file.read_text()) if stamp_file.exists() else {}
+    fingerprint = library_fingerprint()
+    fresh = []
+    for chart_id in REGISTRY:
+        html_file = store / f"{chart_id}.html"
+        if stamps.get(chart_id) == fingerprint and html_file.exists() and html_file.with_suffix(".png").exists():
+            continue
+        logger.info(f"[explainers] writing the slide copy of {chart_id}")
+        fresh.append(write_html(chart_id, store))
+        stamps.pop(chart_id, None)
+    if fresh:
+        if chromium() is None:
+            logger.warning("no Chromium found: the charts' PNG copies were not made (set EXPLAINERS_CHROMIUM)")
+        else:
+            write_pngs(fresh)
+            stamps |= {path.stem: fingerprint for path in fresh}
+    stamp_file.write_text(json.dumps(stamps, indent=1))
+    target = outdir / "charts"
+    target.mkdir(parents=True, exist_ok=True)
+    for chart_id in REGISTRY:
+        for suffix in (".html", ".png"):
+            if (store / f"{chart_id}{suffix}").exists():
+                shutil.copy2(store / f"{chart_id}{suffix}", target / f"{chart_id}{suffix}")
+
+
+def on_build_finished(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    copy_vendor(outdir)
+    export_charts(outdir.parent, outdir)
+
+
+def setup(app):
+    app.connect("env-get-outdated", on_env_get_outdated)
+    app.connect("html-page-context", on_page_context, priority=900)
+    app.connect("build-finished", on_build_finished)
+    app.add_css_file("explainers.css")
+    app.connect("builder-inited", lambda app: app.config.html_static_path.append(str(HERE / "static")))
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+

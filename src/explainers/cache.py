@@ -1,0 +1,172 @@
+"""Content-addressed cache of training runs and benchmarks.
+
+A result is stored under a key made from: the function's name, its config, the source of the code it
+runs (its module and every ``explainers`` module that one imports, transitively), the hashes of its data
+files, and, for benchmarks, the machine. Change any of them and the run is recomputed; change none and
+a rebuild retrains nothing.
+
+Files are written atomically (a temporary file, then ``os.replace``), so an interrupted build leaves
+either the old entry or none. A file that cannot be read back whole is recomputed, not trusted.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .timeline import Timeline
+
+PACKAGE = __name__.rsplit(".", 1)[0]
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def cache_dir() -> Path:
+    """``$EXPLAINERS_CACHE``, else ``_build/explainers-cache`` in a source checkout, else ``~/.cache``."""
+    if os.environ.get("EXPLAINERS_CACHE"):
+        return Path(os.environ["EXPLAINERS_CACHE"])
+    checkout = PACKAGE_DIR.parents[1]
+    if (checkout / "pyproject.toml").exists() and (checkout / "_config.yml").exists():
+        return checkout / "_build" / "explainers-cache"
+    return Path.home() / ".cache" / "explainers"
+
+
+def _imported_modules(module_name: str) -> set[str]:
+    """``module_name`` and every module of this package it imports, followed transitively."""
+    seen: set[str] = set()
+    todo = [module_name]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, AttributeError):  # `from .x import name` where name is not a module
+            spec = None
+        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+            continue
+        seen.add(name)
+        tree = ast.parse(Path(spec.origin).read_text())
+        is_package = spec.origin.endswith("__init__.py")
+        parts = name.split(".") if is_package else name.split(".")[:-1]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if a.name.split(".")[0] == PACKAGE]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = ".".join(parts[: len(parts) - node.level + 1])
+                    target = f"{base}.{node.module}" if node.module else base
+                else:
+                    target = node.module or ""
+                if target.split(".")[0] != PACKAGE:
+                    continue
+                todo.append(target)
+                # `from . import x` and `from .pkg import x` may name submodules
+                todo += [f"{target}.{a.name}" for a in node.names]
+    return seen
+
+
+def source_hash(module_name: str) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(_imported_modules(module_name)):
+        digest.update(name.encode())
+        digest.update(Path(importlib.util.find_spec(name).origin).read_bytes())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def file_hash(path: str, mtime_ns: int, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def machine_fingerprint() -> dict:
+    from .device import describe
+
+    record = describe()
+    return {k: record[k] for k in ("device", "device_name", "cpu_count", "torch")}
+
+
+def config_json(config) -> str:
+    if dataclasses.is_dataclass(config):
+        config = dataclasses.asdict(config)
+    return json.dumps(config, sort_keys=True, default=str)
+
+
+def key_for(fn, config, data_files=(), machine=False) -> str:
+    parts = {
+        "function": f"{fn.__module__}.{fn.__qualname__}",
+        "config": config_json(config),
+        "source": source_hash(fn.__module__),
+        "data": [file_hash(str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in map(Path, data_files)],
+        "machine": machine_fingerprint() if machine else None,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def load(path: Path) -> Timeline | None:
+    """The Timeline stored at ``path``, or None when it is missing, partial or corrupt."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return Timeline.from_arrays({name: stored[name] for name in stored.files})
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError,
+            UnicodeDecodeError):
+        return None
+
+
+def save(path: Path, timeline: Timeline) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **timeline.to_arrays())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cached(fn=None, *, data=None, machine=False):
+    """Decorate ``fn(config) -> Timeline`` so each distinct run is computed once.
+
+    ``data(config)`` names the data files the run reads; ``machine=True`` adds the machine to the key
+    (for benchmarks, whose numbers belong to the hardware that measured them).
+    """
+    if fn is None:
+        return functools.partial(cached, data=data, machine=machine)
+
+    @functools.wraps(fn)
+    def wrapper(config):
+        files = list(data(config)) if data else []
+        key = key_for(fn, config, files, machine)
+        path = cache_dir() / f"{fn.__module__}.{fn.__qualname__}" / f"{key}.npz"
+        timeline = load(path)
+        if timeline is not None:
+            timeline.meta["cache"] = "hit"
+            return timeline
+        started = time.perf_counter()
+        timeline = fn(config)
+        timeline.meta.setdefault("wall_time_s", round(time.perf_counter() - started, 3))
+        timeline.meta["cache_key"] = key
+        save(path, timeline)
+        timeline.meta["cache"] = "miss"
+        return timeline
+
+    wrapper.uncached = fn
+    return wrapper

@@ -1,0 +1,72 @@
+"""Standalone, offline copies of the book's charts for slides: one HTML file (and a PNG) per chart."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .charts import build
+from .embed import standalone_html
+
+CHROMIUM_ENV = "EXPLAINERS_CHROMIUM"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium() -> str | None:
+    """A Chromium to take pictures with: ``$EXPLAINERS_CHROMIUM``, else the first one on PATH."""
+    if os.environ.get(CHROMIUM_ENV):
+        return os.environ[CHROMIUM_ENV]
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_html(chart_id: str, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{chart_id}.html"
+    _write_atomic(path, standalone_html(build(chart_id)).encode())
+    return path
+
+
+def write_pngs(html_files: list[Path], width: int = 1100) -> list[Path]:
+    """Screenshot each standalone file at its last frame (the finished run), in one browser."""
+    from playwright.sync_api import sync_playwright
+
+    browser_path = chromium()
+    if browser_path is None:
+        raise RuntimeError(f"no Chromium found for the PNG copies; install one or set {CHROMIUM_ENV}")
+    pictures = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 800}, device_scale_factor=2)
+        for html_file in html_files:
+            chart_id = html_file.stem
+            page.goto(html_file.resolve().as_uri() + f"#{chart_id}.step=999999999")
+            page.wait_for_function("() => window.ExplainersPlayer !== undefined || document.readyState === 'complete'")
+            page.wait_for_timeout(400)  # one more paint after the last frame's data arrived
+            png = html_file.with_suffix(".png")
+            tmp = png.with_suffix(".png.part")
+            page.locator(f"#chart-{chart_id}").screenshot(path=str(tmp), type="png")
+            os.replace(tmp, png)
+            pictures.append(png)
+        browser.close()
+    return pictures
+
+
+def export(chart_id: str, folder: Path, png: bool = True) -> list[Path]:
+    html_file = write_html(chart_id, folder)
+    return [html_file, *(write_pngs([html_file]) if png else [])]

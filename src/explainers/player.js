@@ -1,0 +1,225 @@
+// The one scrubber every timeline chart uses: play/pause, step, speed, loop, pause-on-drag,
+// keyboard (←/→, space, Home/End), a live readout, and the URL hash as a permalink.
+// Several charts on a page share one copy; each registers itself by its chart id.
+(function (root) {
+  "use strict";
+  if (root.ExplainersPlayer) return;
+
+  const CHART_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+  const KEY = /^[a-z][a-z0-9_]{0,31}$/;
+  const INTEGER = /^[0-9]{1,9}$/;
+  const VALUE = /^[A-Za-z0-9._-]{1,32}$/;
+  const players = new Map();
+
+  // The frame to show for a requested training step: the last frame at or before it, clamped.
+  function frameForStep(steps, step) {
+    let frame = 0;
+    for (let i = 0; i < steps.length; i++) {
+      if (steps[i] <= step) frame = i;
+      else break;
+    }
+    return frame;
+  }
+
+  function matchChoice(values, text) {
+    const exact = values.indexOf(text);
+    if (exact >= 0) return exact;
+    const number = Number(text);
+    if (!Number.isFinite(number)) return null;
+    const close = values.findIndex((v) => Number.isFinite(Number(v)) && Number(v) === number);
+    return close >= 0 ? close : null;
+  }
+
+  // "#<chart>.<key>=<value>&..." -> {frame, choices} for the chart `spec.id`, or null.
+  // Strict: unknown keys and malformed values are skipped; nothing here throws.
+  function parseHash(hash, spec) {
+    if (typeof hash !== "string" || hash.length > 512 || !spec || !CHART_ID.test(spec.id)) return null;
+    const text = hash.charAt(0) === "#" ? hash.slice(1) : hash;
+    const dot = text.indexOf(".");
+    if (dot < 1 || text.slice(0, dot) !== spec.id) return null;
+    const result = { frame: null, choices: {} };
+    for (const pair of text.slice(dot + 1).split("&")) {
+      const eq = pair.indexOf("=");
+      if (eq < 1) continue;
+      const key = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      if (!KEY.test(key) || !VALUE.test(value)) continue;
+      if (key === "step") {
+        if (INTEGER.test(value) && spec.steps && spec.steps.length > 0) {
+          result.frame = frameForStep(spec.steps, parseInt(value, 10));
+        }
+      } else if (spec.choices && Object.prototype.hasOwnProperty.call(spec.choices, key)) {
+        const index = matchChoice(spec.choices[key], value);
+        if (index !== null) result.choices[key] = index;
+      }
+    }
+    return result;
+  }
+
+  function formatHash(spec, frame, choices) {
+    const parts = [];
+    for (const key of Object.keys(spec.choices || {})) {
+      if (choices[key] !== undefined) parts.push(`${key}=${spec.choices[key][choices[key]]}`);
+    }
+    parts.push(`step=${spec.steps[frame]}`);
+    return `#${spec.id}.${parts.join("&")}`;
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  }
+
+  function readoutHtml(player, frame, parts) {
+    const n = player.spec.steps.length;
+    const pieces = [`${escapeHtml(player.stepLabel)} ${player.spec.steps[frame]} <span style="opacity:0.65">(${frame + 1}/${n})</span>`];
+    for (const part of parts || []) {
+      if (Array.isArray(part) && part[0]) pieces.push(`${escapeHtml(part[0])} = <b>${escapeHtml(part[1])}</b>`);
+      else if (Array.isArray(part)) pieces.push(`<em>${escapeHtml(part[1])}</em>`);
+    }
+    const live = player.playing ? "off" : "polite";
+    return `<div class="explainers-readout" style="font-variant-numeric:tabular-nums" role="status" aria-live="${live}">${pieces.join(" · ")}</div>`;
+  }
+
+  function currentChoices(player) {
+    const choices = {};
+    for (const [key, widget] of Object.entries(player.choiceWidgets)) choices[key] = widget.active;
+    return choices;
+  }
+
+  function setFrame(player, frame) {
+    const last = player.spec.steps.length - 1;
+    frame = Math.max(0, Math.min(last, frame | 0));
+    player.expectedFrame = frame;
+    player.slider.value = frame;
+    return frame;
+  }
+
+  function setPlaying(player, playing) {
+    player.playing = playing;
+    player.play.label = playing ? "❚❚ Pause" : "▶ Play";
+    if (playing) {
+      player.lastTick = null;
+      root.requestAnimationFrame((t) => tick(player, t));
+    } else {
+      writeHash(player);
+    }
+  }
+
+  function tick(player, now) {
+    if (!player.playing) return;
+    const n = player.spec.steps.length;
+    const perFrameMs = (player.durationS * 1000) / Math.max(1, n - 1) / player.speed();
+    if (player.lastTick === null) player.lastTick = now;
+    const advance = Math.floor((now - player.lastTick) / perFrameMs);
+    if (advance > 0) {
+      player.lastTick += advance * perFrameMs;
+      let next = player.slider.value + advance;
+      if (next > n - 1) {
+        if (player.loop.active) next = 0;
+        else {
+          setFrame(player, n - 1);
+          setPlaying(player, false);
+          return;
+        }
+      }
+      setFrame(player, next);
+    }
+    root.requestAnimationFrame((t) => tick(player, t));
+  }
+
+  function writeHash(player) {
+    if (!player.touched || player.playing || !root.history || !root.history.replaceState) return;
+    const hash = formatHash(player.spec, player.slider.value, currentChoices(player));
+    if (root.location.hash !== hash) root.history.replaceState(null, "", hash);
+  }
+
+  function applyHash(player, hash) {
+    const parsed = parseHash(hash, player.spec);
+    if (!parsed) return false;
+    for (const [key, index] of Object.entries(parsed.choices)) player.choiceWidgets[key].active = index;
+    if (parsed.frame !== null) setFrame(player, parsed.frame);
+    return true;
+  }
+
+  function get(id) {
+    return players.get(id);
+  }
+
+  // User actions, called from the chart's buttons and keys.
+  function act(id, action) {
+    const player = get(id);
+    if (!player) return;
+    player.touched = true;
+    const last = player.spec.steps.length - 1;
+    if (action === "toggle") {
+      if (!player.playing && player.slider.value >= last) setFrame(player, 0);
+      setPlaying(player, !player.playing);
+      return;
+    }
+    setPlaying(player, false);
+    if (action === "back") setFrame(player, player.slider.value - 1);
+    else if (action === "forward") setFrame(player, player.slider.value + 1);
+    else if (action === "start") setFrame(player, 0);
+    else if (action === "end") setFrame(player, last);
+    writeHash(player);
+  }
+
+  const KEY_ACTIONS = { ArrowLeft: "back", ArrowRight: "forward", " ": "toggle", Home: "start", End: "end" };
+
+  function onKey(player, event) {
+    const action = KEY_ACTIONS[event.key];
+    if (!action || event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    // Controls that handle these keys themselves keep them.
+    const target = event.composedPath ? event.composedPath()[0] : event.target;
+    const tag = target && target.tagName ? target.tagName.toUpperCase() : "";
+    if (["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(tag)) return;
+    if (target && target.getAttribute && target.getAttribute("role") === "slider") return;
+    event.preventDefault();
+    act(player.spec.id, action);
+  }
+
+  // Called by the chart's render callback after it drew a frame.
+  function rendered(id, frame, parts) {
+    const player = get(id);
+    if (!player) return;
+    if (player.playing && frame !== player.expectedFrame) {
+      player.touched = true; // the reader grabbed the slider: the reader wins
+      setPlaying(player, false);
+    }
+    player.readout.text = readoutHtml(player, frame, parts);
+    if (!player.playing) writeHash(player);
+  }
+
+  // Called once per chart when its Bokeh document is ready.
+  function attach(options) {
+    const player = {
+      spec: { id: options.id, steps: Array.from(options.steps), choices: options.choiceValues || {} },
+      slider: options.slider,
+      play: options.play,
+      loop: options.loop,
+      readout: options.readout,
+      choiceWidgets: options.choiceWidgets || {},
+      durationS: options.durationS || 6,
+      stepLabel: options.stepLabel || "Step",
+      speed: () => parseFloat(options.speedSelect.value) || 1,
+      playing: false,
+      touched: false,
+      expectedFrame: options.slider.value,
+      lastTick: null,
+    };
+    players.set(options.id, player);
+    const figure = root.document && root.document.getElementById(`chart-${options.id}`);
+    if (figure) figure.addEventListener("keydown", (event) => onKey(player, event));
+    for (const widget of Object.values(player.choiceWidgets)) {
+      widget.connect(widget.properties.active.change, () => { player.touched = true; });
+    }
+    if (applyHash(player, root.location ? root.location.hash : "") && figure) {
+      figure.scrollIntoView({ block: "center" });
+    }
+    root.addEventListener("hashchange", () => applyHash(player, root.location.hash));
+    options.render.execute(options.slider); // draw the first frame (and the readout) in JS
+    return player;
+  }
+
+  root.ExplainersPlayer = { attach, act, rendered, get, parseHash, formatHash, frameForStep };
+})(typeof window !== "undefined" ? window : globalThis);

@@ -1,0 +1,91 @@
+"""The one-neuron chart: data and fitted line, loss landscape with the descent path, loss curve."""
+from __future__ import annotations
+
+import numpy as np
+from bokeh.layouts import column, row
+from bokeh.models import ColumnDataSource, Range1d, Span
+
+from .. import palette
+from ..embed import Chart
+from ..figure import book_figure
+from ..player import Choice, Player
+
+CHART_ID = "one-neuron"
+
+
+def learning_rate_choice(runs) -> Choice:
+    meta = runs[0].meta
+    rates = [t.meta["config"]["learning_rate"] for t in runs]
+    labels = tuple(f"{lr:g} · {t.meta['regime']}" for lr, t in zip(rates, runs))
+    title = (f"Learning rate (overshoots above 1/λmax = {meta['lr_overshoot']:.2f}, "
+             f"diverges above 2/λmax = {meta['lr_diverge']:.2f})")
+    default = next((i for i, t in enumerate(runs) if t.meta["regime"] == "converges"
+                    and t.meta["config"]["learning_rate"] >= 0.1), 0)
+    return Choice("lr", title, tuple(f"{lr:g}" for lr in rates), labels, default)
+
+
+def chart(runs, chart_id: str = CHART_ID) -> Chart:
+    """``runs``: the Timelines of one neuron trained at several learning rates on the same data."""
+    first = runs[0]
+    meta = first.meta
+    steps = first["step"]
+    columns = {"step": steps}
+    for i, t in enumerate(runs):
+        columns |= {f"w{i}": t["w"], f"b{i}": t["b"], f"loss{i}": t["loss"]}
+    source = ColumnDataSource(columns)
+
+    x, y = first["x"], first["y"]
+    x_span = [float(x.min()), float(x.max())]
+    fit = book_figure("Data (blue dots) and the neuron's line (red)", 320,
+                      x_range=Range1d(*x_span), y_range=Range1d(float(y.min()) - 0.2, float(y.max()) + 0.2),
+                      x_axis_label=f"{meta['feature']} (standardized)",
+                      y_axis_label="house value (standardized)")
+    fit.scatter(x, y, size=3, color=palette.DATA, alpha=0.35, legend_label="block groups")
+    line = ColumnDataSource({"x": [], "y": []})
+    fit.line("x", "y", source=line, color=palette.CURRENT, line_width=3, legend_label="y = w·x + b")
+    fit.legend.location = "top_left"
+
+    w_axis, b_axis, grid = first["landscape_w"], first["landscape_b"], first["landscape_loss"]
+    land = book_figure("Loss landscape over (w, b)", 320,
+                       x_range=Range1d(float(w_axis[0]), float(w_axis[-1])),
+                       y_range=Range1d(float(b_axis[0]), float(b_axis[-1])),
+                       x_axis_label="w (weight)", y_axis_label="b (bias)")
+    levels = meta["loss_star"] + (float(grid.max()) - meta["loss_star"]) * np.linspace(0, 1, 11)[1:] ** 2
+    levels = np.concatenate([[meta["loss_star"]], levels])
+    land.contour(w_axis, b_axis, grid, levels, fill_color=palette.LANDSCAPE, fill_alpha=0.55,
+                 line_color=palette.MUTED, line_alpha=0.5, line_width=1)
+    path = ColumnDataSource({"w": [], "b": []})
+    land.line("w", "b", source=path, color=palette.PATH_EDGE, line_width=5, alpha=0.6)
+    land.line("w", "b", source=path, color=palette.PATH, line_width=3, legend_label="descent path")
+    land.scatter("w", "b", source=path, size=5, color=palette.PATH, line_color=palette.PATH_EDGE)
+    land.scatter([meta["w_star"]], [meta["b_star"]], marker="circle", size=18, fill_color=None,
+                 line_color=palette.OPTIMUM, line_width=4, legend_label="optimum")
+    current = ColumnDataSource({"w": [], "b": []})
+    land.scatter("w", "b", source=current, marker="diamond", size=18, color=palette.CURRENT,
+                 line_color="#5c0f10", legend_label="current (w, b)")
+    land.legend.location = "bottom_right"
+
+    all_losses = np.concatenate([t["loss"] for t in runs])
+    loss_fig = book_figure("Loss (mean squared error) over training", 210, y_axis_type="log",
+                           x_range=Range1d(0, float(steps[-1])),
+                           y_range=Range1d(meta["loss_star"] * 0.9, float(all_losses.max()) * 1.5),
+                           x_axis_label="step", y_axis_label="loss")
+    loss_fig.add_layout(Span(location=meta["loss_star"], dimension="width", line_dash="dashed",
+                             line_color=palette.OPTIMUM, line_width=2))
+    curve = ColumnDataSource({"step": [], "loss": []})
+    loss_fig.line("step", "loss", source=curve, color=palette.MUTED, line_width=2)
+    marker = ColumnDataSource({"step": [], "loss": []})
+    loss_fig.scatter("step", "loss", source=marker, marker="diamond", size=14, color=palette.CURRENT)
+
+    player = Player(chart_id, steps, choices=(learning_rate_choice(runs),), step_label="Step")
+    ready = player.bind(
+        "regression/render.js",
+        runs=source, steps=steps.astype(int).tolist(), current=current, path=path, line=line, curve=curve,
+        marker=marker, x_span=x_span,
+        recorded_steps=[t.meta["recorded_steps"] for t in runs],
+        diverged_at=[t.meta["diverged_at"] for t in runs],
+        diverge_factor=meta["config"]["diverge_factor"],
+    )
+    layout = column(row(fit, land, sizing_mode="stretch_width"), loss_fig, player.layout,
+                    sizing_mode="stretch_width")
+    return Chart(chart_id, "One neuron learns: gradient descent on California Housing", layout, [ready])

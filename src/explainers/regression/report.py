@@ -1,0 +1,71 @@
+"""The numbers the chapter quotes, read from the runs (never typed in)."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from ..embed import _Html
+
+
+def converged_step(timeline, tolerance: float = 1e-4) -> int | None:
+    """The first step whose loss is within ``tolerance`` of the least-squares minimum."""
+    gap = timeline["loss"][: timeline.meta["recorded_steps"]] - timeline.meta["loss_star"]
+    hits = np.flatnonzero(gap <= tolerance)
+    return int(hits[0]) if len(hits) else None
+
+
+def overshoots(timeline) -> int:
+    """How many steps jumped across the optimum in w (the sign of w - w* flipped)."""
+    side = np.sign(timeline["w"][: timeline.meta["recorded_steps"]] - timeline.meta["w_star"])
+    side = side[side != 0]
+    return int(np.sum(side[1:] != side[:-1]))
+
+
+def outcome(timeline) -> str:
+    meta = timeline.meta
+    if meta["diverged_at"] is not None:
+        return f"diverged at step {meta['diverged_at']} (loss past {meta['config']['diverge_factor']:g}× its start)"
+    done = converged_step(timeline)
+    flips = overshoots(timeline)
+    crossing = f", crossing the optimum {flips} times" if flips else ""
+    if done is None:
+        return f"still descending after {meta['config']['steps']} steps (loss {meta['final']['loss']:.4f}){crossing}"
+    return f"reached the minimum (within 1e-4) at step {done}{crossing}"
+
+
+def facts(runs) -> dict:
+    meta = runs[0].meta
+    reference = next(t for t in runs if t.meta["config"]["learning_rate"] == 0.45)
+    run = meta["run"]
+    return {
+        "n_samples": f"{meta['n_samples']:,}",
+        "corr_rooms": meta["correlations"]["AveRooms"],
+        "corr_income": meta["correlations"]["MedInc"],
+        "lambda_max": meta["lambda_max"],
+        "lr_overshoot": meta["lr_overshoot"],
+        "lr_diverge": meta["lr_diverge"],
+        "w_star": meta["w_star"],
+        "b_star": meta["b_star"],
+        "w_gd": reference.meta["final"]["w"],
+        "b_gd": reference.meta["final"]["b"],
+        "max_gap": max(abs(reference.meta["final"]["w"] - meta["w_star"]),
+                       abs(reference.meta["final"]["b"] - meta["b_star"])),
+        "run_where": (f"{len(runs)} runs of {meta['config']['steps']} steps on {run['device_name']} "
+                      f"({run['device']}), torch {run['torch']}, "
+                      f"{sum(t.meta.get('wall_time_s', 0.0) for t in runs):.2f} s of training in all"),
+    }
+
+
+def runs_table(runs) -> _Html:
+    lambda_max = runs[0].meta["lambda_max"]
+    rows = "".join(
+        f"<tr><td>{t.meta['config']['learning_rate']:g}</td><td>{t.meta['config']['learning_rate'] * lambda_max:.2f}</td>"
+        f"<td>{html.escape(t.meta['regime'])}</td><td>{html.escape(outcome(t))}</td></tr>"
+        for t in runs
+    )
+    return _Html(
+        "<table class='table'><thead><tr><th>learning rate η</th><th>η·λmax</th>"
+        "<th>expected from the Hessian</th><th>what the run did</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )

@@ -1,0 +1,49 @@
+// Charts follow the book's light/dark switch (the theme sets <html data-theme="light|dark">).
+// Plot backgrounds are transparent, so only ink changes: text, axes, grids, legends, readouts.
+(function (root) {
+  "use strict";
+  if (root.ExplainersTheme) return;
+
+  const INK = {
+    light: { text: "#333333", axis: "#666666", grid: "#e3e3e3", legend: "#ffffff", outline: "#d0d0d0" },
+    dark: { text: "#dddddd", axis: "#aaaaaa", grid: "#3a3f46", legend: "#1f242b", outline: "#4a5058" },
+  };
+
+  function mode() {
+    const html = root.document && root.document.documentElement;
+    return html && html.dataset.theme === "dark" ? "dark" : "light";
+  }
+
+  function paint(doc) {
+    const ink = INK[mode()];
+    for (const model of doc.all_models) {
+      if ("major_label_text_color" in model) {
+        model.setv({
+          axis_line_color: ink.axis, major_tick_line_color: ink.axis, minor_tick_line_color: ink.axis,
+          major_label_text_color: ink.text, axis_label_text_color: ink.text,
+        });
+      } else if ("grid_line_color" in model && model.grid_line_color !== null) {
+        model.grid_line_color = ink.grid;
+      } else if ("label_text_color" in model && "background_fill_color" in model) {
+        model.setv({ label_text_color: ink.text, background_fill_color: ink.legend, border_line_color: ink.outline });
+      } else if ("text_color" in model && "text" in model && "align" in model) {
+        model.text_color = ink.text; // titles
+      } else if ("outline_line_color" in model && "toolbar" in model) {
+        model.outline_line_color = ink.outline;
+      } else if (model.tags && model.tags.includes("ink")) {
+        for (const field of ["text_color", "line_color"]) if (field in model) model[field] = ink.text;
+      }
+    }
+  }
+
+  // Paint now and again whenever the reader flips the switch.
+  function follow(doc) {
+    paint(doc);
+    if (!root.MutationObserver) return;
+    new MutationObserver(() => paint(doc)).observe(root.document.documentElement, {
+      attributes: true, attributeFilter: ["data-theme"],
+    });
+  }
+
+  root.ExplainersTheme = { follow, paint, mode };
+})(typeof window !== "undefined" ? window : globalThis);
