@@ -59,7 +59,8 @@ class Player:
         self.loop = Toggle(label="Loop", active=False, width=60, name=f"{chart_id}-loop")
         self.readout = Div(text="", sizing_mode="stretch_width", name=f"{chart_id}-readout")
         self.choice_widgets = {
-            c.key: RadioButtonGroup(labels=list(c.labels), active=c.default, name=f"{chart_id}-{c.key}")
+            c.key: RadioButtonGroup(labels=list(c.labels), active=c.default, name=f"{chart_id}-{c.key}",
+                                    sizing_mode="stretch_width")
             for c in choices
         }
         for button, action in ((self.play, "toggle"), (self.back, "back"), (self.forward, "forward")):
@@ -107,7 +108,7 @@ class Player:
         controls = row(self.play, self.back, self.forward, self.slider, self.speed, self.loop,
                        sizing_mode="stretch_width")
         pickers = [
-            row(Div(text=f"<b>{c.title}</b>", styles={"padding-top": "6px"}), self.choice_widgets[c.key])
+            column(Div(text=f"<b>{c.title}</b>"), self.choice_widgets[c.key], sizing_mode="stretch_width")
             for c in self.choices
         ]
         return column(*pickers, controls, self.readout, sizing_mode="stretch_width")

@@ -34,6 +34,11 @@ def outcome(timeline) -> str:
     return f"reached the minimum (within 1e-4) at step {done}{crossing}"
 
 
+def _clean(value: float, digits: int = 5) -> float:
+    """Round away float noise such as -2e-16, which would print as "-0.00000"."""
+    return round(value, digits) + 0.0
+
+
 def facts(runs) -> dict:
     meta = runs[0].meta
     reference = next(t for t in runs if t.meta["config"]["learning_rate"] == 0.45)
@@ -46,9 +51,9 @@ def facts(runs) -> dict:
         "lr_overshoot": meta["lr_overshoot"],
         "lr_diverge": meta["lr_diverge"],
         "w_star": meta["w_star"],
-        "b_star": meta["b_star"],
+        "b_star": _clean(meta["b_star"]),
         "w_gd": reference.meta["final"]["w"],
-        "b_gd": reference.meta["final"]["b"],
+        "b_gd": _clean(reference.meta["final"]["b"]),
         "max_gap": max(abs(reference.meta["final"]["w"] - meta["w_star"]),
                        abs(reference.meta["final"]["b"] - meta["b_star"])),
         "run_where": (f"{len(runs)} runs of {meta['config']['steps']} steps on {run['device_name']} "

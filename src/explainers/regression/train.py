@@ -95,7 +95,8 @@ def descend(x, y, config: RegressionConfig, device):
     for step in bar(range(config.steps + 1), desc=f"one neuron, lr={config.learning_rate}"):
         loss = torch.nn.functional.mse_loss(neuron(inputs), targets)
         value = loss.item()
-        if not np.isfinite(value) or value > config.diverge_factor * losses[0] if losses else False:
+        runaway = bool(losses) and value > config.diverge_factor * losses[0]
+        if not np.isfinite(value) or runaway:
             diverged_at = step
             break
         ws.append(neuron.weight.item())
