@@ -39,7 +39,7 @@ chromium:
 	  { echo "Chromium is needed for the charts' PNG copies and the browser tests: install it (Debian: apt-get install chromium)"; exit 1; }
 
 benchmarks: setup
-	$(BIN)/python benchmarks/book.py
+	$(BIN)/python benchmarks/book.py $(BENCH_ARGS)
 
 clean:
 	rm -rf _build

@@ -60,7 +60,7 @@ def neuron(browser, site_url):
 
 
 def readout(page) -> str:
-    return model_value(page, "one-neuron-readout", "text")
+    return page.locator("#chart-one-neuron .explainers-readout").inner_text()
 
 
 def picture(page) -> bytes:
@@ -117,6 +117,9 @@ def test_dark_mode_switch_repaints_the_chart_ink(neuron):
     page.evaluate("document.documentElement.dataset.theme = 'dark'")
     page.wait_for_timeout(200)
     assert page.evaluate(ink) != light
+    # the chart sits on the dark page, not in the light panel the theme gives other outputs
+    panel = "getComputedStyle(document.querySelector('#chart-one-neuron').closest('.cell_output')).backgroundColor"
+    assert page.evaluate(panel) in ("rgba(0, 0, 0, 0)", "transparent")
 
 
 @pytest.mark.parametrize("chart_id", list(REGISTRY))

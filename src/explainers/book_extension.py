@@ -7,6 +7,8 @@
 - Writes the standalone slide copy (HTML and PNG) of every chart into ``charts/``, redoing a chart
   only when the code or data behind it changed.
 - Drops inline scripts that sphinx-thebe adds twice (a console error otherwise).
+- Drops the theme's fontawesome.js (1.5 MB): it redraws the icons that the Font Awesome web font,
+  which sphinx-book-theme loads anyway, already draws.
 """
 from __future__ import annotations
 
@@ -134,6 +136,20 @@ def export_charts(build_dir: Path, outdir: Path) -> None:
                 shutil.copy2(store / f"{chart_id}{suffix}", target / f"{chart_id}{suffix}")
 
 
+def without_fontawesome_js(app, config):
+    """Shadow the theme's asset macros with a copy that does not load ``fontawesome.js``."""
+    import pydata_sphinx_theme
+
+    macros = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "webpack-macros.html"
+    if not macros.exists():
+        return
+    kept = [line for line in macros.read_text().splitlines(keepends=True) if "scripts/fontawesome.js" not in line]
+    folder = Path(app.outdir).parent / "explainers-templates"
+    (folder / "static").mkdir(parents=True, exist_ok=True)
+    (folder / "static" / "webpack-macros.html").write_text("".join(kept))
+    config.templates_path = [str(folder), *config.templates_path]
+
+
 def on_build_finished(app, exception):
     if exception is not None or app.builder.format != "html":
         return
@@ -143,6 +159,7 @@ def on_build_finished(app, exception):
 
 
 def setup(app):
+    app.connect("config-inited", without_fontawesome_js)
     app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("html-page-context", on_page_context, priority=900)
     app.connect("build-finished", on_build_finished)

@@ -44,8 +44,10 @@ def _figure(chart: Chart, div: str, links: bool) -> str:
         link = (f'<a class="explainers-slides" href="{CHARTS_URL}{chart.id}.html" '
                 f'title="A standalone, offline copy of this chart for slides">Open for slides</a>')
     caption = f"<figcaption>{html.escape(chart.caption)} {link}</figcaption>" if (chart.caption or link) else ""
+    # the player writes the frame's step and values into the readout (an ARIA live region)
+    readout = '<div class="explainers-readout" role="status" aria-live="polite"></div>'
     return (f'<figure class="explainers-chart" id="chart-{chart.id}" tabindex="0" '
-            f'aria-label="{html.escape(chart.title)}">{div}{caption}</figure>')
+            f'aria-label="{html.escape(chart.title)}">{div}{readout}{caption}</figure>')
 
 
 def page_html(chart: Chart) -> str:
@@ -59,7 +61,8 @@ def standalone_html(chart: Chart) -> str:
     script_tag, div = components(document(chart).roots[0])
     bokehjs = Resources(mode="inline", components=["bokeh", "bokeh-widgets"]).render_js()
     style = ("body{font-family:system-ui,sans-serif;margin:24px;color:#222;background:#fff}"
-             "figure{margin:0}h1{font-size:20px;font-weight:600}")
+             "figure{margin:0}h1{font-size:20px;font-weight:600}"
+             ".explainers-readout{font-variant-numeric:tabular-nums;margin-top:6px}")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\" data-theme=\"light\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(chart.title)}</title><style>{style}</style>{bokehjs}</head>"

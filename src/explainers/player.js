@@ -76,8 +76,7 @@
       if (Array.isArray(part) && part[0]) pieces.push(`${escapeHtml(part[0])} = <b>${escapeHtml(part[1])}</b>`);
       else if (Array.isArray(part)) pieces.push(`<em>${escapeHtml(part[1])}</em>`);
     }
-    const live = player.playing ? "off" : "polite";
-    return `<div class="explainers-readout" style="font-variant-numeric:tabular-nums" role="status" aria-live="${live}">${pieces.join(" · ")}</div>`;
+    return pieces.join(" · ");
   }
 
   function currentChoices(player) {
@@ -97,6 +96,8 @@
   function setPlaying(player, playing) {
     player.playing = playing;
     player.play.label = playing ? "❚❚ Pause" : "▶ Play";
+    // screen readers announce the readout when the reader pauses, not at every frame of playback
+    if (player.readout) player.readout.setAttribute("aria-live", playing ? "off" : "polite");
     if (playing) {
       player.lastTick = null;
       root.requestAnimationFrame((t) => tick(player, t));
@@ -186,7 +187,7 @@
       player.touched = true; // the reader grabbed the slider: the reader wins
       setPlaying(player, false);
     }
-    player.readout.text = readoutHtml(player, frame, parts);
+    if (player.readout) player.readout.innerHTML = readoutHtml(player, frame, parts);
     if (!player.playing) writeHash(player);
   }
 
@@ -197,7 +198,7 @@
       slider: options.slider,
       play: options.play,
       loop: options.loop,
-      readout: options.readout,
+      readout: null,
       choiceWidgets: options.choiceWidgets || {},
       durationS: options.durationS || 6,
       stepLabel: options.stepLabel || "Step",
@@ -209,7 +210,11 @@
     };
     players.set(options.id, player);
     const figure = root.document && root.document.getElementById(`chart-${options.id}`);
-    if (figure) figure.addEventListener("keydown", (event) => onKey(player, event));
+    if (figure) {
+      figure.addEventListener("keydown", (event) => onKey(player, event));
+      // a plain element outside Bokeh's layout: rewriting it costs no layout pass of the chart
+      player.readout = figure.querySelector(".explainers-readout");
+    }
     for (const widget of Object.values(player.choiceWidgets)) {
       widget.connect(widget.properties.active.change, () => { player.touched = true; });
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from bokeh.layouts import column, row
-from bokeh.models import Button, CustomJS, Div, RadioButtonGroup, Select, Slider, Toggle
+from bokeh.models import Button, CustomJS, Div, InlineStyleSheet, RadioButtonGroup, Select, Slider, Toggle
 
 HERE = Path(__file__).resolve().parent
 SPEEDS = ("0.25×", "0.5×", "1×", "2×", "4×")
@@ -55,9 +55,10 @@ class Player:
         self.play = Button(label="▶ Play", width=90, name=f"{chart_id}-play")
         self.back = Button(label="◀", width=40, name=f"{chart_id}-back")
         self.forward = Button(label="▶", width=40, name=f"{chart_id}-forward")
-        self.speed = Select(value="1×", options=list(SPEEDS), width=70, name=f"{chart_id}-speed")
+        # the menu's box stays light in both themes, so its text must not inherit the dark theme's ink
+        self.speed = Select(value="1×", options=list(SPEEDS), width=70, name=f"{chart_id}-speed",
+                            stylesheets=[InlineStyleSheet(css="select { color: #222; }")])
         self.loop = Toggle(label="Loop", active=False, width=60, name=f"{chart_id}-loop")
-        self.readout = Div(text="", sizing_mode="stretch_width", name=f"{chart_id}-readout")
         self.choice_widgets = {
             c.key: RadioButtonGroup(labels=list(c.labels), active=c.default, name=f"{chart_id}-{c.key}",
                                     sizing_mode="stretch_width")
@@ -92,13 +93,13 @@ class Player:
         }
         code = script("player.js") + (
             f"\nconst options = {json.dumps(options)};\n"
-            "Object.assign(options, {steps, slider, play, loop, readout, speedSelect, render, choiceWidgets});\n"
+            "Object.assign(options, {steps, slider, play, loop, speedSelect, render, choiceWidgets});\n"
             "ExplainersPlayer.attach(options);\n"
         )
         widgets = {"choiceWidgets": dict(self.choice_widgets)} if self.choice_widgets else {"choiceWidgets": {}}
         return CustomJS(
             args=dict(steps=self.steps.astype(np.int32).tolist(), slider=self.slider, play=self.play,
-                      loop=self.loop, readout=self.readout, speedSelect=self.speed, render=self.render,
+                      loop=self.loop, speedSelect=self.speed, render=self.render,
                       **widgets),
             code=code,
         )
@@ -111,4 +112,4 @@ class Player:
             column(Div(text=f"<b>{c.title}</b>"), self.choice_widgets[c.key], sizing_mode="stretch_width")
             for c in self.choices
         ]
-        return column(*pickers, controls, self.readout, sizing_mode="stretch_width")
+        return column(*pickers, controls, sizing_mode="stretch_width")

@@ -42,7 +42,8 @@ def chart(runs, chart_id: str = CHART_ID) -> Chart:
                       y_axis_label="house value (standardized)")
     fit.scatter(x, y, size=3, color=palette.DATA, alpha=0.35, legend_label="block groups")
     line = ColumnDataSource({"x": [], "y": []})
-    fit.line("x", "y", source=line, color=palette.CURRENT, line_width=3, legend_label="y = w·x + b")
+    fit.line("x", "y", source=line, color=palette.CURRENT, line_width=3, legend_label="y = w·x + b",
+             level="overlay")
     fit.legend.location = "top_left"
 
     w_axis, b_axis, grid = first["landscape_w"], first["landscape_b"], first["landscape_loss"]
@@ -55,14 +56,16 @@ def chart(runs, chart_id: str = CHART_ID) -> Chart:
     land.contour(w_axis, b_axis, grid, levels, fill_color=palette.LANDSCAPE, fill_alpha=0.55,
                  line_color=palette.MUTED, line_alpha=0.5, line_width=1)
     path = ColumnDataSource({"w": [], "b": []})
-    land.line("w", "b", source=path, color=palette.PATH_EDGE, line_width=5, alpha=0.6)
-    land.line("w", "b", source=path, color=palette.PATH, line_width=3, legend_label="descent path")
-    land.scatter("w", "b", source=path, size=5, color=palette.PATH, line_color=palette.PATH_EDGE)
+    land.line("w", "b", source=path, color=palette.PATH_EDGE, line_width=5, alpha=0.6, level="overlay")
+    land.line("w", "b", source=path, color=palette.PATH, line_width=3, legend_label="descent path",
+              level="overlay")
+    land.scatter("w", "b", source=path, size=5, color=palette.PATH, line_color=palette.PATH_EDGE,
+                 level="overlay")
     land.scatter([meta["w_star"]], [meta["b_star"]], marker="circle", size=18, fill_color=None,
                  line_color=palette.OPTIMUM, line_width=4, legend_label="optimum")
     current = ColumnDataSource({"w": [], "b": []})
     land.scatter("w", "b", source=current, marker="diamond", size=18, color=palette.CURRENT,
-                 line_color="#5c0f10", legend_label="current (w, b)")
+                 line_color="#5c0f10", legend_label="current (w, b)", level="overlay")
     land.legend.location = "bottom_right"
 
     all_losses = np.concatenate([t["loss"] for t in runs])
@@ -75,7 +78,8 @@ def chart(runs, chart_id: str = CHART_ID) -> Chart:
     curve = ColumnDataSource({"step": [], "loss": []})
     loss_fig.line("step", "loss", source=curve, color=palette.MUTED, line_width=2)
     marker = ColumnDataSource({"step": [], "loss": []})
-    loss_fig.scatter("step", "loss", source=marker, marker="diamond", size=14, color=palette.CURRENT)
+    loss_fig.scatter("step", "loss", source=marker, marker="diamond", size=14, color=palette.CURRENT,
+                     level="overlay")
 
     player = Player(chart_id, steps, choices=(learning_rate_choice(runs),), step_label="Step")
     ready = player.bind(

@@ -9,7 +9,10 @@ const at = Math.min(frame, recorded - 1);
 current.data = { w: [w[at]], b: [b[at]] };
 path.data = { w: w.slice(0, at + 1), b: b.slice(0, at + 1) };
 line.data = { x: [x_span[0], x_span[1]], y: [w[at] * x_span[0] + b[at], w[at] * x_span[1] + b[at]] };
-curve.data = { step: steps.slice(0, recorded), loss: loss.slice(0, recorded) };
+if (curve.shownRun !== run) {  // the whole curve changes only when the run does
+  curve.data = { step: steps.slice(0, recorded), loss: loss.slice(0, recorded) };
+  curve.shownRun = run;
+}
 marker.data = { step: [steps[at]], loss: [loss[at]] };
 
 const parts = [["w", w[at].toFixed(3)], ["b", b[at].toFixed(3)], ["loss", loss[at].toPrecision(4)]];
