@@ -1,5 +1,4 @@
 """The built book, read as a reader reads it: every page in headless Chromium from a local server."""
-from pathlib import Path
 
 import pytest
 import yaml
@@ -134,3 +133,27 @@ def test_slide_copy_is_listed_and_works_offline(browser, site_url, chart_id):
         assert_charts_drew(visit.page)
     finally:
         visit.page.context.close()
+
+
+def test_arrow_key_steps_the_serial_vs_parallel_cells(browser, site_url):
+    visit = open_page(browser, f"{site_url}/book/cpu-vs-gpu.html")
+    page, chart = visit.page, visit.page.locator("#chart-serial-vs-parallel")
+    try:
+        chart.scroll_into_view_if_needed()
+        assert model_value(page, "serial-vs-parallel-slider", "value") == 0
+        readout = chart.locator(".explainers-readout")
+        before_text, before_picture = readout.inner_text(), chart.screenshot()
+        chart.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(200)
+        assert model_value(page, "serial-vs-parallel-slider", "value") == 1
+        assert readout.inner_text() != before_text and "Time step 1" in readout.inner_text()
+        assert "Serial = 1/" in readout.inner_text()  # one cell done after one serial step
+        assert chart.screenshot() != before_picture, "the cells must change colour for the new step"
+        assert page.evaluate("location.hash") == "#serial-vs-parallel.step=1"
+        page.keyboard.press("End")
+        page.wait_for_timeout(200)
+        assert "Serial = 64/64 done (finished in 64 steps)" in readout.inner_text()
+        assert visit.problems == []
+    finally:
+        page.context.close()

@@ -1,6 +1,5 @@
 import importlib
 import sys
-import textwrap
 from dataclasses import dataclass
 
 import numpy as np

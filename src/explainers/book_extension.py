@@ -57,6 +57,10 @@ def library_fingerprint() -> str:
 
     digest = hashlib.sha256(source_hash("explainers.charts").encode())
     digest.update(bokeh.__version__.encode())
+    # the browser code (player, theme, each chart's render script) shapes the pages too
+    for path in sorted(HERE.rglob("*.js")) + sorted(HERE.rglob("*.css")):
+        digest.update(path.relative_to(HERE).as_posix().encode())
+        digest.update(path.read_bytes())
     for path in california_housing_files():
         digest.update(file_hash(str(path), path.stat().st_mtime_ns, path.stat().st_size).encode())
     return digest.hexdigest()

@@ -20,6 +20,7 @@ import os
 import tempfile
 import time
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -163,6 +164,8 @@ def cached(fn=None, *, data=None, machine=False):
         started = time.perf_counter()
         timeline = fn(config)
         timeline.meta.setdefault("wall_time_s", round(time.perf_counter() - started, 3))
+        # every result says when it was computed, as well as where (explainers.device)
+        timeline.meta.setdefault("computed_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
         timeline.meta["cache_key"] = key
         save(path, timeline)
         timeline.meta["cache"] = "miss"

@@ -27,7 +27,20 @@ def _one_neuron() -> Chart:
 
 REGISTRY: dict[str, Entry] = {
     "one-neuron": Entry("One neuron learns: gradient descent on California Housing", "one-neuron", _one_neuron),
+    "serial-vs-parallel": Entry("One matrix product, computed serially and in parallel waves", "cpu-vs-gpu",
+                                lambda: _hardware("serial-vs-parallel")),
+    "matmul-throughput": Entry("Matrix multiply throughput over sizes, against each device's peak", "cpu-vs-gpu",
+                               lambda: _hardware("matmul-throughput")),
 }
+
+
+def _hardware(chart_id: str) -> Chart:
+    """The CPU vs GPU charts (called by their entries above, so it may be defined after them)."""
+    from .hardware.chart import schedule_chart, throughput_chart
+    from .hardware.report import book_measurements
+
+    bench, steps, records = book_measurements()
+    return schedule_chart(steps) if chart_id == "serial-vs-parallel" else throughput_chart(bench, records)
 
 
 def build(chart_id: str) -> Chart:

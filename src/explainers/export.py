@@ -29,6 +29,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; these are for a web server to serve
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -61,6 +62,7 @@ def write_pngs(html_files: list[Path], width: int = 1100) -> list[Path]:
             png = html_file.with_suffix(".png")
             tmp = png.with_suffix(".png.part")
             page.locator(f"#chart-{chart_id}").screenshot(path=str(tmp), type="png")
+            os.chmod(tmp, 0o644)
             os.replace(tmp, png)
             pictures.append(png)
         browser.close()

@@ -1,0 +1,263 @@
+"""The CPU vs GPU charts: one small matrix product computed serially and in parallel waves (animated,
+on the shared player), and the measured matmul throughput over sizes against each device's peak."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from bokeh.layouts import column, row
+from bokeh.models import (ColumnDataSource, Div, FixedTicker, HoverTool, Label, Legend, LegendItem, Range1d,
+                          Span)
+from bokeh.transform import factor_cmap
+
+from .. import palette
+from ..embed import Chart
+from ..figure import book_figure
+from ..player import Player
+from .bench import CPU_SERIES, GPU_SERIES, PYTHON
+from .report import (DTYPE_NAMES, best, gpu_name, measured_on, measured_series, peak_label, peak_name,
+                     peak_text, percent_text, rate_text, seconds_text, series_arrays, times_text)
+
+SCHEDULE_ID = "serial-vs-parallel"
+THROUGHPUT_ID = "matmul-throughput"
+
+# --- serial vs parallel ------------------------------------------------------------------------------
+
+STATES = ("waiting", "computing", "done")
+STATE_FILL = ("#8c8c8c26", palette.CURRENT, palette.DATA)  # waiting: a faint cell in both themes
+STATE_EDGE = (palette.MUTED, "#5c0f10", "#0d3d66")
+STATE_WIDTH = (1, 3, 1)  # the cell being computed also has a thick edge: no state rests on colour alone
+SERIES_DEVICE = {s.name: s.device for s in (PYTHON, *CPU_SERIES, *GPU_SERIES)}
+
+
+def cell_states(steps, name: str) -> np.ndarray:
+    """(frames, cells) codes into STATES, from the schedule's ``active`` and ``done`` arrays."""
+    active, done = steps[f"{name}.active"].astype(bool), steps[f"{name}.done"].astype(bool)
+    if (active & done).any():
+        raise ValueError(f"{name}: a cell cannot be computing and done at once")
+    return (active * 1 + done * 2).astype(np.uint8)
+
+
+def schedule_title(schedule: dict, cells: int) -> str:
+    """A panel's short name (the schedule's full label sits under the panels)."""
+    lanes = schedule["lanes"]
+    return "Serial" if lanes == 1 else f"All {cells} at once" if lanes >= cells else f"{lanes} at a time"
+
+
+def step_count(count: int) -> str:
+    return f"{count} step{'s' if count != 1 else ''}"
+
+
+def cell_grid(title: str, source: ColumnDataSource, index: int, n: int):
+    fig = book_figure(title, 250, x_range=Range1d(-0.6, n - 0.4), y_range=Range1d(n - 0.4, -0.6))
+    fig.rect("col", "row", width=0.86, height=0.86, source=source,
+             fill_color=factor_cmap(f"state{index}", list(STATE_FILL), list(STATES)),
+             line_color=factor_cmap(f"state{index}", list(STATE_EDGE), list(STATES)),
+             line_width=f"edge{index}")
+    fig.axis.visible = False
+    fig.grid.visible = False
+    fig.min_border_left = fig.min_border_right = 8
+    return fig
+
+
+def state_key(steps) -> Div:
+    swatches = "".join(
+        f"<span style='display:inline-block;width:0.9em;height:0.9em;vertical-align:-0.1em;margin:0 0.3em 0 0.9em;"
+        f"background:{fill};border:{width}px solid {edge}'></span>{name}"
+        for name, fill, edge, width in zip(STATES, STATE_FILL, STATE_EDGE, STATE_WIDTH))
+    n = steps.meta["config"]["n"]
+    labels = " · ".join(html.escape(s["label"]) for s in steps.meta["schedules"])
+    return Div(text=f"<div style='font-size:13px'>Output cells of C = A·B ({n}×{n}):{swatches}<br>"
+                    f"<span style='opacity:0.75'>Each cell is one row of A times one column of B: {n} "
+                    f"multiply-adds. Left to right: {labels}.</span></div>",
+               sizing_mode="stretch_width")
+
+
+def measured_times(steps) -> Div:
+    """The real time of each approach, on the device it ran on (the Timeline's measured arrays)."""
+    meta = steps.meta
+    seconds = steps["measured.seconds"]
+    rows = []
+    for entry, sec in zip(meta["measured"], seconds):
+        device = meta["devices"][SERIES_DEVICE.get(entry["name"], "cpu")]
+        rows.append(f"<tr><td>{html.escape(entry['label'])}</td>"
+                    f"<td>{html.escape(device['device_name'])} ({device['device']})</td>"
+                    f"<td style='text-align:right'>{seconds_text(float(sec))}</td>"
+                    f"<td style='text-align:right'>{times_text(float(seconds[0] / sec))}</td></tr>")
+    n, repeats = meta["config"]["measure_n"], meta["config"]["repeats"]
+    return Div(
+        text=(f"<div style='font-size:13px'><b>Measured here</b>: one {n}×{n} product, median of {repeats} "
+              "runs (float32; Python's floats are float64)"
+              "<table style='border-collapse:collapse;margin-top:0.3em' cellpadding='3'>"
+              "<tr style='text-align:left'><th>approach</th><th>device</th><th>time</th><th>vs serial</th></tr>"
+              f"{''.join(rows)}</table></div>"),
+        sizing_mode="stretch_width", name=f"{SCHEDULE_ID}-measured")
+
+
+def schedule_chart(steps, chart_id: str = SCHEDULE_ID) -> Chart:
+    """``steps``: a ``serial_vs_parallel`` Timeline. One panel per schedule, one frame per time step."""
+    n = steps.meta["config"]["n"]
+    cells = n * n
+    schedules = steps.meta["schedules"]
+    columns = {"row": steps["cell_row"], "col": steps["cell_col"]}
+    states = []
+    for i, schedule in enumerate(schedules):
+        codes = cell_states(steps, schedule["name"])
+        states.append(codes.ravel())
+        columns |= {f"state{i}": [STATES[c] for c in codes[0]],
+                    f"edge{i}": [STATE_WIDTH[c] for c in codes[0]]}
+    source = ColumnDataSource(columns, name=f"{chart_id}-cells")
+    grids = [cell_grid(f"{schedule_title(s, cells)} · {step_count(s['steps'])}", source, i, n)
+             for i, s in enumerate(schedules)]
+
+    player = Player(chart_id, steps["step"], step_label="Time step", duration_s=8.0)
+    ready = player.bind(
+        "hardware/render.js", cells=source, states=states, n_cells=cells, state_names=list(STATES),
+        state_widths=list(STATE_WIDTH),
+        schedules=[{"title": schedule_title(s, cells), "steps": s["steps"]} for s in schedules],
+    )
+    layout = column(row(*grids, sizing_mode="stretch_width"), state_key(steps), measured_times(steps),
+                    player.layout, sizing_mode="stretch_width")
+    return Chart(chart_id, "One matrix product, computed serially and in parallel waves", layout, [ready])
+
+
+# --- measured throughput ----------------------------------------------------------------------------
+
+# colour and marker per series; copies included: dotted line, hollow marker
+SERIES_STYLE = {
+    "python_loop": ("#8c564b", "square"),
+    "numpy_1thread": ("#1f77b4", "circle"),
+    "numpy_all_cores": ("#ff7f0e", "triangle"),
+    "torch_cpu": ("#9467bd", "diamond"),
+    "torch_cuda_fp32": ("#e377c2", "inverted_triangle"),
+    "torch_cuda_fp32_transfer": ("#e377c2", "inverted_triangle"),
+    "torch_cuda_bf16": ("#bcbd22", "star"),
+    "torch_cuda_bf16_transfer": ("#bcbd22", "star"),
+}
+OTHER_STYLES = [("#17becf", "hex"), ("#7f7f7f", "plus"), ("#2ca02c", "square_pin")]
+
+
+def series_lines(bench, records) -> list[tuple]:
+    """(timeline, series meta, recorded) for every series drawn: all of this machine's, and the GPU
+    series of each recorded run (a record's CPU is another machine's: the text names it instead)."""
+    lines = [(bench, s, False) for s in measured_series(bench)]
+    for record in records:
+        lines += [(record, s, True) for s in measured_series(record, "cuda")]
+    return lines
+
+
+def device_name(timeline, series: dict) -> str:
+    return gpu_name(timeline) if series["device"] == "cuda" else timeline.meta["cpu"]["model"]
+
+
+def legend_label(timeline, series: dict, recorded: bool) -> str:
+    b = best(timeline, series)
+    where = f" (recorded: {gpu_name(timeline)}, {measured_on(timeline)})" if recorded else ""
+    peak = peak_name(device_name(timeline, series), series["device"], series["dtype"])
+    reach = f"best {percent_text(b['fraction'])} of {peak}" if b["fraction"] is not None else "peak unknown"
+    return f"{series['label']}{where} · {reach}"
+
+
+def series_source(timeline, series: dict) -> ColumnDataSource:
+    arrays = series_arrays(timeline, series["name"])
+    known = series["peak_gflops"] is not None
+    return ColumnDataSource({
+        **arrays,
+        "series": [series["label"]] * len(arrays["n"]),
+        "time_text": [seconds_text(s) for s in arrays["seconds"]],
+        "rate_text": [rate_text(g) for g in arrays["gflops"]],
+        "fraction_text": [percent_text(f) if known else "unknown" for f in arrays["fraction"]],
+    })
+
+
+def peak_lines(lines) -> list[tuple[float, str, str]]:
+    """(GFLOP/s, short tag, label naming its source) of each distinct peak the drawn series are
+    fractions of, lowest first."""
+    peaks = {}
+    for timeline, series, _ in lines:
+        peak = timeline.meta["peaks"][series["device"]][series["dtype"]]
+        if peak["gflops"]:
+            name = device_name(timeline, series)
+            tag = f"{peak_name(name, series['device'], series['dtype'])} {peak_text(peak['gflops'])}"
+            peaks[(peak["gflops"], tag, peak_label(name, series["device"], series["dtype"], peak))] = None
+    return sorted(peaks)
+
+
+def crossovers(bench, records) -> list[tuple[int, str]]:
+    """(n, label) where a GPU series including copies starts to beat the CPU, for each GPU run."""
+    found = []
+    for timeline in [bench, *records]:
+        for name, info in timeline.meta.get("crossover", {}).items():
+            if name.endswith("_transfer") and info["n"] is not None:
+                dtype = DTYPE_NAMES[next(s["dtype"] for s in timeline.meta["series"] if s["name"] == name)]
+                found.append((info["n"], f"GPU {dtype} incl. copies faster from n = {info['n']:,}"))
+    return found
+
+
+def throughput_chart(bench, records=(), chart_id: str = THROUGHPUT_ID) -> Chart:
+    """``bench``: a ``measure`` Timeline; ``records``: recorded GPU runs, drawn too and marked so."""
+    lines = series_lines(bench, records)
+    sources = [series_source(t, s) for t, s, _ in lines]
+    all_n = np.concatenate([src.data["n"] for src in sources])
+    seconds = np.concatenate([src.data["seconds"] for src in sources])
+    rates = np.concatenate([src.data["gflops"] for src in sources])
+    peaks = peak_lines(lines)
+    x_range = Range1d(float(all_n.min()) / 1.4, float(all_n.max()) * 1.4)
+    ticks = [int(n) for n in np.unique(all_n) if int(n) & (int(n) - 1) == 0]
+    top = max([float(rates.max())] + [g for g, *_ in peaks])
+    repeats = bench.meta["timing"]["repeats"]
+
+    timing = book_figure(f"Time for one n×n @ n×n product (median of {repeats} runs)", 280,
+                         x_axis_type="log", y_axis_type="log", x_range=x_range,
+                         y_range=Range1d(float(seconds.min()) / 3, float(seconds.max()) * 3),
+                         x_axis_label="matrix size n", y_axis_label="seconds")
+    rate = book_figure("Rate: 2n³ FLOPs / time, against each device's peak (dashed)", 330,
+                       x_axis_type="log", y_axis_type="log", x_range=x_range,
+                       y_range=Range1d(float(rates.min()) / 3, top * 6),
+                       x_axis_label="matrix size n", y_axis_label="GFLOP/s")
+    items, hovered = [], {id(timing): [], id(rate): []}
+    for i, ((timeline, series, recorded), src) in enumerate(zip(lines, sources)):
+        colour, marker = SERIES_STYLE.get(series["name"], OTHER_STYLES[i % len(OTHER_STYLES)])
+        dash = "dotted" if series["includes_transfer"] else "solid"
+        fill = None if series["includes_transfer"] or recorded else colour
+        drawn = []
+        for fig, y in ((timing, "seconds"), (rate, "gflops")):
+            fig.line("n", y, source=src, color=colour, line_width=2, line_dash=dash,
+                     line_alpha=0.7 if recorded else 1.0)
+            dots = fig.scatter("n", y, source=src, marker=marker, size=7, line_color=colour, fill_color=fill)
+            hovered[id(fig)].append(dots)
+            drawn.append(dots)
+        items.append(LegendItem(label=legend_label(timeline, series, recorded), renderers=[drawn[1]]))
+
+    # each peak: a dashed line, a short tag at the left (where every series is still far below it), and a
+    # legend entry that names its source
+    x_left = float(x_range.start) * 1.1
+    for j, (gflops, tag, label) in enumerate(peaks):
+        ceiling = rate.line([float(x_range.start), float(x_range.end)], [gflops, gflops], line_dash="dashed",
+                            color=palette.MUTED, line_width=2)
+        items.append(LegendItem(label=label, renderers=[ceiling]))
+        crowded = j + 1 < len(peaks) and peaks[j + 1][0] < gflops * 4  # the next line up is close: go below
+        rate.add_layout(Label(x=x_left, y=gflops, text=tag, text_font_size="10px", tags=["ink"],
+                              y_offset=-3 if crowded else 3, text_baseline="top" if crowded else "bottom"))
+    for n, label in crossovers(bench, records):
+        for fig in (timing, rate):
+            fig.add_layout(Span(location=n, dimension="height", line_dash="dotdash", line_color=palette.OPTIMUM,
+                                line_width=2))
+        timing.add_layout(Label(x=n, y=float(seconds.max()) * 2, text=label, text_font_size="10px",
+                                tags=["ink"], x_offset=4, text_baseline="top"))
+
+    tooltips = [("", "@series"), ("n", "@n{0,0}"), ("time", "@time_text"), ("rate", "@rate_text"),
+                ("of peak", "@fraction_text")]
+    for fig in (timing, rate):
+        fig.xaxis.ticker = FixedTicker(ticks=ticks)
+        fig.add_tools(HoverTool(renderers=hovered[id(fig)], tooltips=tooltips))
+    rate.add_layout(Legend(items=items, location="top_left", label_text_font_size="11px", spacing=0, padding=4,
+                           margin=4, glyph_height=14, label_height=14), "below")
+    rate.height += 15 * len(items)
+
+    gpus = [gpu_name(bench)] if gpu_name(bench) else []
+    gpus += [f"{gpu_name(r)} (recorded)" for r in records if measured_series(r, "cuda")]
+    devices = bench.meta["cpu"]["model"] + (f" and {', '.join(gpus)}" if gpus else "")
+    title = f"Matrix multiply measured on {devices}, {measured_on(bench)}"
+    layout = column(timing, rate, sizing_mode="stretch_width")
+    return Chart(chart_id, title, layout, [])
