@@ -149,8 +149,11 @@ def without_fontawesome_js(app, config):
         return
     kept = [line for line in macros.read_text().splitlines(keepends=True) if "scripts/fontawesome.js" not in line]
     folder = Path(app.outdir).parent / "explainers-templates"
-    (folder / "static").mkdir(parents=True, exist_ok=True)
-    (folder / "static" / "webpack-macros.html").write_text("".join(kept))
+    target = folder / "static" / "webpack-macros.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # rewrite only on change: a newer template makes Sphinx rewrite every page
+    if not target.exists() or target.read_text() != "".join(kept):
+        target.write_text("".join(kept))
     config.templates_path = [str(folder), *config.templates_path]
 
 

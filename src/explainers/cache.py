@@ -41,24 +41,37 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "explainers"
 
 
-def _imported_modules(module_name: str) -> set[str]:
+def _module_file(name: str) -> Path | None:
+    """The source file of a module, found without importing it (importing would pull in torch)."""
+    if name == PACKAGE or name.startswith(PACKAGE + "."):
+        base = PACKAGE_DIR.joinpath(*name.split(".")[1:])
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        return None  # `from .x import name` where name is not a module
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    origin = spec.origin if spec else None
+    return Path(origin) if origin and origin.endswith(".py") else None
+
+
+def _imported_modules(module_name: str) -> dict[str, Path]:
     """``module_name`` and every module of this package it imports, followed transitively."""
-    seen: set[str] = set()
+    seen: dict[str, Path] = {}
     todo = [module_name]
     while todo:
         name = todo.pop()
         if name in seen:
             continue
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, AttributeError):  # `from .x import name` where name is not a module
-            spec = None
-        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        path = _module_file(name)
+        if path is None:
             continue
-        seen.add(name)
-        tree = ast.parse(Path(spec.origin).read_text())
-        is_package = spec.origin.endswith("__init__.py")
-        parts = name.split(".") if is_package else name.split(".")[:-1]
+        seen[name] = path
+        todo += [".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)]  # parents run too
+        tree = ast.parse(path.read_text())
+        parts = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 todo += [a.name for a in node.names if a.name.split(".")[0] == PACKAGE]
@@ -78,9 +91,9 @@ def _imported_modules(module_name: str) -> set[str]:
 
 def source_hash(module_name: str) -> str:
     digest = hashlib.sha256()
-    for name in sorted(_imported_modules(module_name)):
+    for name, path in sorted(_imported_modules(module_name).items()):
         digest.update(name.encode())
-        digest.update(Path(importlib.util.find_spec(name).origin).read_bytes())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
