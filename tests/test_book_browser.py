@@ -95,6 +95,17 @@ def test_play_advances_and_pause_stops(neuron):
     assert model_value(page, "one-neuron-slider", "value") == paused_at
 
 
+def test_grabbing_the_slider_while_playing_pauses(neuron):
+    page = neuron().page
+    page.locator("#chart-one-neuron button", has_text="Play").click()
+    page.wait_for_timeout(300)
+    # what a drag does to the model: the slider's value changes from outside the player
+    page.evaluate("Bokeh.documents.map(d => d.get_model_by_name('one-neuron-slider')).find(Boolean).value = 30")
+    page.wait_for_timeout(400)
+    assert model_value(page, "one-neuron-slider", "value") == 30
+    assert model_value(page, "one-neuron-play", "label").endswith("Play")
+
+
 def test_permalink_opens_the_chart_at_its_run_and_step(neuron):
     page = neuron("#one-neuron.lr=1.05&step=40").page
     assert model_value(page, "one-neuron-slider", "value") == 40
@@ -154,6 +165,75 @@ def test_arrow_key_steps_the_serial_vs_parallel_cells(browser, site_url):
         page.keyboard.press("End")
         page.wait_for_timeout(200)
         assert "Serial = 64/64 done (finished in 64 steps)" in readout.inner_text()
+        assert visit.problems == []
+    finally:
+        page.context.close()
+
+
+def test_superposition_star_steps_with_the_keyboard_and_switches_sparsity(browser, site_url):
+    visit = open_page(browser, f"{site_url}/book/superposition.html")
+    page, chart = visit.page, visit.page.locator("#chart-superposition-star")
+    try:
+        chart.scroll_into_view_if_needed()
+        readout = chart.locator(".explainers-readout")
+        assert model_value(page, "superposition-star-slider", "value") == 0
+        assert "S = 0.99" in readout.inner_text()  # opens on the sparsest run, where the pentagon forms
+        before_text, before_picture = readout.inner_text(), chart.screenshot()
+        chart.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(200)
+        assert model_value(page, "superposition-star-slider", "value") == 1
+        assert readout.inner_text() != before_text and "Step " in readout.inner_text()
+        assert chart.screenshot() != before_picture, "the arrows must move for the new step"
+        page.keyboard.press("End")
+        page.wait_for_timeout(200)
+        sparse_text, sparse_picture = readout.inner_text(), chart.screenshot()
+        assert "5 of 5" in sparse_text
+        chart.get_by_text("S = 0 ·").click()  # the dense run
+        page.wait_for_timeout(300)
+        assert model_value(page, "superposition-star-s", "active") == 0
+        dense_text = readout.inner_text()
+        assert dense_text != sparse_text and "S = 0 ·" in dense_text and "2 of 5" in dense_text
+        assert chart.screenshot() != sparse_picture, "switching the sparsity must redraw the star"
+        assert page.evaluate("location.hash").startswith("#superposition-star.s=0&step=")
+        assert visit.problems == []
+    finally:
+        page.context.close()
+
+
+def test_scrubbing_moves_the_reward_marker_and_the_cart(browser, site_url):
+    visit = open_page(browser, f"{site_url}/book/learning-from-reward.html")
+    page = visit.page
+    cart_x = ("() => { const m = Bokeh.documents.map((d) => d.get_model_by_name('cartpole-agent-cart'))"
+              ".find(Boolean); return [m.data.x[0], m.data.tip_x[0]]; }")
+    try:
+        rewards = page.locator("#chart-cartpole-rewards")
+        rewards.scroll_into_view_if_needed()
+        before_text, before_picture = rewards.locator(".explainers-readout").inner_text(), rewards.screenshot()
+        rewards.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(200)
+        assert model_value(page, "cartpole-rewards-slider", "value") == 1
+        text = rewards.locator(".explainers-readout").inner_text()
+        assert text != before_text and "Episode 2" in text
+        assert rewards.screenshot() != before_picture, "the current-episode marker must move"
+        assert page.evaluate("location.hash") == "#cartpole-rewards.step=2"
+
+        agent = page.locator("#chart-cartpole-agent")
+        agent.scroll_into_view_if_needed()
+        cart_view = agent.locator(".bk-Figure").first  # the cart and pole (the layout's first plot)
+        before_state, before_cart = page.evaluate(cart_x), cart_view.screenshot()
+        agent.focus()
+        for _ in range(10):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(300)
+        assert model_value(page, "cartpole-agent-slider", "value") == 10
+        assert page.evaluate(cart_x) != before_state
+        assert cart_view.screenshot() != before_cart, "the cart and pole must move with the timestep"
+        page.keyboard.press("End")  # long past the untrained episode's end: its final state, and why
+        page.wait_for_timeout(300)
+        assert "episode ended at t =" in agent.locator(".explainers-readout").inner_text()
+        assert "NaN" not in agent.locator(".explainers-readout").inner_text()
         assert visit.problems == []
     finally:
         page.context.close()
