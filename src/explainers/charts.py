@@ -25,8 +25,20 @@ def _one_neuron() -> Chart:
     return chart(book_runs())
 
 
+def _superposition(chart_id: str) -> Chart:
+    from .sae.superposition_report import book_chart
+
+    return book_chart(chart_id)
+
+
 REGISTRY: dict[str, Entry] = {
     "one-neuron": Entry("One neuron learns: gradient descent on California Housing", "one-neuron", _one_neuron),
+    "superposition-star": Entry("Five features in two neurons: the star forms as the toy model trains",
+                                "superposition", lambda: _superposition("superposition-star")),
+    "superposition-phases": Entry("The phase diagram: 2 features in 1 neuron, over sparsity and importance",
+                                  "superposition", lambda: _superposition("superposition-phases")),
+    "pentagon-sae": Entry("An SAE on the pentagon's 2 neurons: do its latents find the 5 directions?",
+                          "superposition", lambda: _superposition("pentagon-sae")),
     "serial-vs-parallel": Entry("One matrix product, computed serially and in parallel waves", "cpu-vs-gpu",
                                 lambda: _hardware("serial-vs-parallel")),
     "matmul-throughput": Entry("Matrix multiply throughput over sizes, against each device's peak", "cpu-vs-gpu",

@@ -14,26 +14,33 @@
     return html && html.dataset.theme === "dark" ? "dark" : "light";
   }
 
+  // What to repaint, by Bokeh model type; glyphs keep their own colours.
+  function paintModel(model, ink) {
+    const type = model.type || "";
+    if (type.endsWith("Axis")) {
+      model.setv({
+        axis_line_color: ink.axis, major_tick_line_color: ink.axis, minor_tick_line_color: ink.axis,
+        major_label_text_color: ink.text, axis_label_text_color: ink.text,
+      });
+    } else if (type === "Grid") {
+      if (model.grid_line_color !== null) model.grid_line_color = ink.grid;
+    } else if (type === "Legend") {
+      model.setv({ label_text_color: ink.text, background_fill_color: ink.legend, border_line_color: ink.outline });
+    } else if (type === "ColorBar") {
+      model.setv({ major_label_text_color: ink.text, title_text_color: ink.text, major_tick_line_color: ink.axis,
+                   background_fill_color: null });
+    } else if (type === "Title") {
+      model.text_color = ink.text;
+    } else if (type === "Figure" || type === "Plot") {
+      if (model.outline_line_color !== null) model.outline_line_color = ink.outline;
+    } else if (model.tags && model.tags.includes("ink")) {
+      for (const field of ["text_color", "line_color"]) if (field in model) model[field] = ink.text;
+    }
+  }
+
   function paint(doc) {
     const ink = INK[mode()];
-    for (const model of doc.all_models) {
-      if ("major_label_text_color" in model) {
-        model.setv({
-          axis_line_color: ink.axis, major_tick_line_color: ink.axis, minor_tick_line_color: ink.axis,
-          major_label_text_color: ink.text, axis_label_text_color: ink.text,
-        });
-      } else if ("grid_line_color" in model && model.grid_line_color !== null) {
-        model.grid_line_color = ink.grid;
-      } else if ("label_text_color" in model && "background_fill_color" in model) {
-        model.setv({ label_text_color: ink.text, background_fill_color: ink.legend, border_line_color: ink.outline });
-      } else if ("text_color" in model && "text" in model && "align" in model) {
-        model.text_color = ink.text; // titles
-      } else if ("outline_line_color" in model && "toolbar" in model) {
-        model.outline_line_color = ink.outline;
-      } else if (model.tags && model.tags.includes("ink")) {
-        for (const field of ["text_color", "line_color"]) if (field in model) model[field] = ink.text;
-      }
-    }
+    for (const model of doc.all_models) paintModel(model, ink);
   }
 
   // Paint now and again whenever the reader flips the switch.

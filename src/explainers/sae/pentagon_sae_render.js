@@ -1,0 +1,61 @@
+// One frame of the pentagon SAE chart. Reads: frame, choice.run, choice.seed; returns readout pairs.
+// frames (dx, dy, dead, freq): index ((frame·n_runs + run)·n_seeds + seed)·n_latents + latent;
+// matches (cos, latent): the same with n_features; metrics: (frame·n_runs + run)·n_seeds + seed.
+const run = choice.run, seed = choice.seed;
+const cell = (frame * n_runs + run) * n_seeds + seed;
+const f = frames.data, m = matches.data, k = metrics.data;
+const alive = { x0: [], y0: [], x1: [], y1: [], angle: [] };
+const gone = { x0: [], y0: [], x1: [], y1: [] };
+const bars = { latent: [], freq: [], colour: [], alpha: [] };
+const marks = { latent: [], y: [] };
+for (let l = 0; l < n_latents; l++) {
+  const at = cell * n_latents + l;
+  const exists_here = exists[run][l] === 1;
+  bars.latent.push(String(l + 1));
+  if (!exists_here) {  // padding: this run has fewer latents; nothing to draw in this slot
+    bars.freq.push(0); bars.colour.push(latent_colour); bars.alpha.push(0);
+    continue;
+  }
+  const x = f.dx[at] * latent_len, y = f.dy[at] * latent_len;
+  const is_dead = f.dead[at] === 1;
+  const target = is_dead ? gone : alive;
+  target.x0.push(0); target.y0.push(0); target.x1.push(x); target.y1.push(y);
+  if (!is_dead) alive.angle.push(Math.atan2(y, x) - Math.PI / 2);
+  bars.freq.push(f.freq[at]);
+  bars.alpha.push(1);
+  bars.colour.push(is_dead ? dropped_colour : latent_colour);
+  if (is_dead) {
+    marks.latent.push(String(l + 1));
+    marks.y.push(0);
+  }
+}
+latents.data = alive;
+dead.data = gone;
+latent_bars.data = bars;
+dead_marks.data = marks;
+
+const match = { feature: [], cos: [], colour: [], hatch: [], text: [], text_y: [] };
+for (let i = 0; i < n_features; i++) {
+  const at = cell * n_features + i;
+  const cos = m.latent[at] < 0 ? 0 : Math.max(0, m.cos[at]);
+  const ok = m.latent[at] >= 0 && m.cos[at] > recovered_at;
+  match.feature.push(names[i]);
+  match.cos.push(cos);
+  match.colour.push(ok ? colours[i] : dropped_colour);
+  match.hatch.push(ok ? " " : "/");
+  match.text.push(m.latent[at] < 0 ? "none" : `${m.cos[at].toFixed(2)}${ok ? "" : " ✗"}`);
+  match.text_y.push(cos + 0.03);
+}
+match_bars.data = match;
+
+const parts = [
+  ["recovered (cos > " + recovered_at + ")", `${k.n_recovered[cell]} of ${n_features}`],
+  ["dead latents", String(k.n_dead[cell])],
+  ["explained variance", k.explained_variance[cell].toFixed(3)],
+  ["L0", k.l0[cell].toFixed(2)],
+];
+if (resample[run]) {
+  const done = resample_steps.filter((s) => s < steps[frame]);
+  parts.push(["", done.length ? `dead latents resampled at step ${done.join(", ")}` : `resampling at steps ${resample_steps.join(", ")}`]);
+}
+return parts;

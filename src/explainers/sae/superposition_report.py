@@ -1,0 +1,169 @@
+"""The numbers the superposition chapter quotes, read from its runs (never typed in)."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from ..embed import _Html
+from .pentagon_sae import PentagonSAEConfig, train_pentagon_sae
+from .superposition_chart import represented_norm
+from .superposition import (DEDICATED, NOT_REPRESENTED, SUPERPOSITION, PhaseConfig, ToyConfig,
+                            neighbour_angles, phase_diagram, train_toy_model)
+
+
+def book_runs() -> dict:
+    """The chapter's three runs with the book's settings (from the cache after the first build)."""
+    return {"toy": train_toy_model(ToyConfig()), "phase": phase_diagram(PhaseConfig()),
+            "sae": train_pentagon_sae(PentagonSAEConfig())}
+
+
+def _list(values, fmt="{:g}") -> str:
+    return ", ".join(fmt.format(v) for v in values)
+
+
+def _range(values, fmt="{:.2f}") -> str:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return fmt.format(lo) if fmt.format(lo) == fmt.format(hi) else f"between {fmt.format(lo)} and {fmt.format(hi)}"
+
+
+def _index(toy, which) -> int:
+    return int(which(toy.meta["settings"]["sparsity"]))
+
+
+def toy_facts(toy) -> dict:
+    s = toy.meta["settings"]
+    sparsity, kept = s["sparsity"], toy.meta["n_represented_shown"]
+    dense, sparse = _index(toy, np.argmin), _index(toy, np.argmax)
+    norms_dense = toy["feature_norm"][-1, dense]
+    cols = toy["W_columns"][-1, dense]
+    cosine = float(cols[0] @ cols[1] / (norms_dense[0] * norms_dense[1]))
+    first_with = lambda k: next(sp for sp, n in zip(sparsity, kept) if n == k)  # noqa: E731
+    all_seeds = np.array(toy.meta["n_represented_all_seeds"])
+    n_seeds = all_seeds.shape[1]
+    four = kept.index(4) if 4 in kept else dense
+    four_cols = toy["W_columns"][-1, four][toy["feature_norm"][-1, four] > represented_norm(toy)]
+    return {
+        "toy_n": s["n_features"], "toy_m": s["n_hidden"],
+        "toy_importance": _list(s["importance"], "{:.3g}"),
+        "toy_decay": f"{toy.meta['config']['importance_decay']:g}",
+        "toy_threshold": f"{represented_norm(toy):g}",
+        "toy_sparsities": _list(sparsity),
+        "toy_steps": f"{s['steps']:,}", "toy_lr": f"{s['lr']:g}", "toy_batch": s["batch_size"],
+        "toy_weight_decay": f"{s['weight_decay']:g}", "toy_seeds": n_seeds,
+        "toy_kept": _list(kept, "{}"),
+        "dense_s": f"{sparsity[dense]:g}", "dense_kept": kept[dense],
+        "dense_top_norms": _list(norms_dense[:2], "{:.2f}"),
+        "dense_rest_norm": f"{float(norms_dense[2:].max()):.2f}",
+        "dense_cosine": f"{cosine:.3f}",
+        "dense_seeds_kept_2": f"{int((all_seeds[dense] == 2).sum())} of {n_seeds}",
+        "four_s": f"{first_with(4):g}",
+        "four_angles": _list(np.round(neighbour_angles(four_cols)).astype(int), "{}°"), "five_s": f"{first_with(5):g}",
+        "sparse_s": f"{sparsity[sparse]:g}", "sparse_kept": kept[sparse],
+        "sparse_seeds_kept_5": f"{int((all_seeds[sparse] == 5).sum())} of {n_seeds}",
+        "sparse_bias": _range(toy["b"][-1, sparse]),
+        "pentagon_angles": _range(toy.meta["pentagon_angles_deg"], "{:.1f}°"),
+        "pentagon_norms": _range(toy.meta["pentagon_feature_norms"]),
+        "represented_rule": toy.meta["represented_rule"],
+    }
+
+
+def phase_facts(phase) -> dict:
+    s = phase.meta["settings"]
+    final = phase["phase"][-1]  # (density ascending, importance ascending)
+    density, r = phase["density"], phase["relative_importance"]
+    D, R = final.shape
+    per_density = (final == SUPERPOSITION).sum(-1)
+    dense = final[int(np.argmax(density))]
+    config = phase.meta["config"]
+    ignored, dedicated = r[dense == NOT_REPRESENTED], r[dense == DEDICATED]
+    return {
+        "phase_grid": f"{D} × {R}", "phase_cells": D * R, "phase_seeds": config["n_seeds"],
+        "phase_density": f"{density.min():g} to {density.max():g}",
+        "phase_density_max": f"{density.max():g}",
+        "phase_importance": f"{r.min():g} to {r.max():g}",
+        "phase_steps": s["steps"], "phase_lr": f"{s['lr']:g}", "phase_loss": s["loss"],
+        "phase_rule": phase.meta["phase_rule"],
+        "dense_ignored_upto": f"{ignored.max():.2f}" if len(ignored) else "none",
+        "dense_dedicated_from": f"{dedicated.min():.2f}" if len(dedicated) else "none",
+        "sparse_superposed": f"{int(per_density[int(np.argmin(density))])} of {R}",
+        "dense_superposed": f"{int(per_density[int(np.argmax(density))])} of {R}",
+        "superposed_cells": phase.meta["phase_counts"]["both stored antipodally (superposition)"],
+        "other_cells": phase.meta["phase_counts"]["other"],
+    }
+
+
+def sae_facts(sae) -> dict:
+    meta, s = sae.meta, sae.meta["settings"]
+    labels = meta["run_labels"]
+    plain, resampled, wide = labels  # d_sae=5, d_sae=5 + resampling, d_sae=10
+    shown = meta["shown"]
+    config = meta["config"]
+    p, n = s["feature_probability"], s["n_features"]
+    one_of_any = n * p * (1 - p) ** (n - 1) / (1 - (1 - p) ** n)  # P(exactly one feature | at least one)
+    return {
+        "sae_single_feature": f"{one_of_any:.0%}",
+        "sae_steps": f"{s['steps']:,}", "sae_lr": f"{s['lr']:g}", "sae_batch": s["batch_size"],
+        "sae_lambda": f"{s['l1_coefficient']:g}", "sae_seeds": len(s["seeds"]),
+        "sae_inputs": f"{config['n_inputs']:,}", "sae_p": f"{s['feature_probability']:g}",
+        "sae_resample_steps": _list(s["resample_steps"], "{}"),
+        "sae_recovered_rule": meta["recovered_rule"], "sae_dead_rule": meta["dead_rule"],
+        "sae_dead_window": f"{config['dead_window']:,}",
+        "sae_recovered_at": f"{config['recovered_cosine']:g}",
+        "shown_seed": meta["shown_seed"],
+        "plain_recovered": shown[plain]["recovered"], "plain_dead": shown[plain]["dead"],
+        "resampled_recovered": shown[resampled]["recovered"], "resampled_dead": shown[resampled]["dead"],
+        "wide_recovered": shown[wide]["recovered"], "wide_dead": shown[wide]["dead"],
+        "plain_all_five": meta["all_five_recovered"][plain],
+        "resampled_all_five": meta["all_five_recovered"][resampled],
+        "wide_all_five": meta["all_five_recovered"][wide],
+        "wide_dead_range": _range(meta["dead_latents"][wide], "{:.0f}"),
+        "sae_explained_variance": _range([v for run in labels for v in meta["explained_variance"][run]]),
+        "sae_l0": _range([v for run in labels for v in meta["l0"][run]]),
+        "sae_l0_max": f"{max(v for run in labels for v in meta['l0'][run]):.2f}",
+        "resampled_min_cosine": f"{float(sae['final_best_cosine'][labels.index(resampled)].min()):.3f}",
+    }
+
+
+def run_where(runs) -> str:
+    device = runs["toy"].meta["device"]
+    wall = sum(t.meta.get("wall_time_s", 0.0) for t in runs.values())
+    return (f"on {device['device_name']} ({device['device']}), torch {device['torch']}; "
+            f"{wall:.1f} s of training for the three runs together")
+
+
+def facts(runs) -> dict:
+    return toy_facts(runs["toy"]) | phase_facts(runs["phase"]) | sae_facts(runs["sae"]) | {
+        "run_where": run_where(runs)}
+
+
+def toy_table(toy) -> _Html:
+    """One row per sparsity: what the displayed run did and how typical it was among the seeds."""
+    s = toy.meta["settings"]
+    all_seeds = np.array(toy.meta["n_represented_all_seeds"])
+    threshold = represented_norm(toy)
+    rows = []
+    for k, sp in enumerate(s["sparsity"]):
+        counts = np.bincount(all_seeds[k], minlength=s["n_features"] + 1)
+        spread = ", ".join(f"{c} seed{'s' if c > 1 else ''} kept {n}" for n, c in enumerate(counts) if c)
+        kept = toy["feature_norm"][-1, k] > threshold
+        angles = neighbour_angles(toy["W_columns"][-1, k][kept])
+        rows.append(
+            f"<tr><td>{sp:g}</td><td>{1 - sp:g}</td><td>{toy.meta['n_represented_shown'][k]}</td>"
+            f"<td>{html.escape(_list(np.round(angles).astype(int), '{}°'))}</td>"
+            f"<td>{float(toy['loss'][-1, k]):.4f}</td><td>{html.escape(spread)}</td></tr>")
+    return _Html(
+        f"<table class='table'><thead><tr><th>sparsity S</th><th>density 1 − S</th><th>features kept "
+        f"(norm &gt; {threshold:g})</th><th>angles between neighbouring kept features</th><th>final loss</th>"
+        f"<th>features kept, over all {all_seeds.shape[1]} seeds</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def book_chart(chart_id: str):
+    """One of the chapter's charts by its id, built from the chapter's runs (for slides and export)."""
+    from .superposition_chart import PHASES_ID, SAE_ID, STAR_ID, phase_chart, sae_chart, star_chart
+
+    runs = book_runs()
+    builders = {STAR_ID: lambda: star_chart(runs["toy"]), PHASES_ID: lambda: phase_chart(runs["phase"]),
+                SAE_ID: lambda: sae_chart(runs["sae"], runs["toy"]["importance"])}
+    return builders[chart_id]()

@@ -1,0 +1,141 @@
+"""The superposition charts and the chapter's glue, built from the chapter's real runs (trained once per
+session into a fresh cache)."""
+import math
+
+import numpy as np
+import pytest
+from bokeh.models import ColumnDataSource, CustomJS
+
+from explainers.embed import page_html
+from explainers.sae import pentagon_sae, superposition
+from explainers.sae.superposition_chart import (IMPORTANCE_RAMP, importance_colours, phase_chart,
+                                                represented_norm, sae_chart, star_chart)
+from explainers.sae.superposition_report import facts, toy_table
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EXPLAINERS_CACHE", str(tmp_path_factory.mktemp("cache")))
+        return {
+            "toy": superposition.train_toy_model(superposition.ToyConfig()),
+            "phase": superposition.phase_diagram(superposition.PhaseConfig()),
+            "sae": pentagon_sae.train_pentagon_sae(pentagon_sae.PentagonSAEConfig()),
+        }
+
+
+@pytest.fixture(scope="module")
+def charts(runs):
+    return {"star": star_chart(runs["toy"]), "phases": phase_chart(runs["phase"]),
+            "sae": sae_chart(runs["sae"], runs["toy"]["importance"])}
+
+
+def _sources(chart):
+    return [m for m in chart.layout.references() if isinstance(m, ColumnDataSource)]
+
+
+def _numbers(values):
+    for value in np.asarray(values, dtype=object).ravel():
+        if isinstance(value, (float, np.floating)):
+            yield float(value)
+
+
+@pytest.mark.parametrize("name", ["star", "phases", "sae"])
+def test_no_nan_or_inf_reaches_a_column_data_source(charts, name):
+    for source in _sources(charts[name]):
+        for column, values in source.data.items():
+            array = np.asarray(values)
+            if array.dtype.kind == "f":
+                assert np.all(np.isfinite(array)), (name, column)
+            else:
+                assert all(math.isfinite(v) for v in _numbers(values)), (name, column)
+
+
+def test_arrow_colour_follows_importance(runs):
+    importance = runs["toy"]["importance"]
+    colours = importance_colours(importance)
+    ramp = list(IMPORTANCE_RAMP)
+    positions = [ramp.index(c) for c in colours]
+    # the most important feature takes the ramp's first (darkest) colour, and less important ones
+    # move along the ramp in order of importance
+    order = np.argsort(-importance, kind="stable")
+    assert positions[order[0]] == 0 and positions[order[-1]] == len(ramp) - 1
+    assert np.all(np.diff(np.array(positions)[order]) > 0)
+    # shuffled importances give the same colour to the same importance
+    shuffled = importance[[3, 0, 4, 1, 2]]
+    assert importance_colours(shuffled) == [colours[i] for i in (3, 0, 4, 1, 2)]
+
+
+def test_star_chart_arrows_carry_the_importance_colours_and_labels(runs, charts):
+    arrows = next(s for s in _sources(charts["star"]) if "x1" in s.data and "colour" in s.data)
+    assert arrows.data["colour"] == importance_colours(runs["toy"]["importance"])
+    assert arrows.data["text"] == ["x1", "x2", "x3", "x4", "x5"]  # labels, not colour alone
+
+
+def test_star_frames_source_holds_every_frame_run_and_feature(runs, charts):
+    toy = runs["toy"]
+    frames = next(s for s in _sources(charts["star"]) if "shared" in s.data and "y" in s.data)
+    F, K, N, _ = toy["W_columns"].shape
+    assert len(frames.data["x"]) == F * K * N
+    f, k, i = F - 1, K - 1, 2  # the render script's index: ((frame·K) + k)·N + i
+    assert frames.data["x"][(f * K + k) * N + i] == pytest.approx(toy["W_columns"][f, k, i, 0])
+    assert frames.data["norm"][(f * K + k) * N + i] == pytest.approx(toy["feature_norm"][f, k, i])
+
+
+def test_star_player_opens_on_the_sparsest_run(runs, charts):
+    callbacks = [m for m in charts["star"].layout.references() if isinstance(m, CustomJS)]
+    assert any("star_render" in c.code or "features kept" in c.code for c in callbacks)
+    from explainers.sae.superposition_chart import sparsity_choice
+    choice = sparsity_choice(runs["toy"])
+    assert choice.values[choice.default] == "0.99"
+    assert all("kept" in label for label in choice.labels)
+
+
+def test_represented_norm_is_read_from_the_run(runs):
+    assert represented_norm(runs["toy"]) == 0.5
+
+
+def test_sparse_model_ends_with_negative_biases(runs):
+    """The chapter says the bias helps cut off small leaks at the sparsest setting."""
+    toy = runs["toy"]
+    k = int(np.argmin(toy["feature_probability"]))
+    assert np.all(toy["b"][-1, k] < 0)
+
+
+def test_sae_chart_hides_padding_latents(runs, charts):
+    sae = runs["sae"]
+    callbacks = [m for m in charts["sae"].layout.references() if isinstance(m, CustomJS) and "exists" in m.args]
+    exists = callbacks[0].args["exists"]
+    assert exists == sae["latent_exists"].astype(int).tolist()
+    assert [sum(row) for row in exists] == [int(d) for d in sae["d_sae"]]
+
+
+def test_sae_chart_opens_on_the_shown_seed(runs, charts):
+    sae = runs["sae"]
+    from explainers.sae.superposition_chart import seed_choice
+    assert seed_choice(sae).default == int(sae["shown_seed_index"])
+
+
+def test_phase_chart_gives_each_phase_a_shape_and_a_name(charts):
+    cells = next(s for s in _sources(charts["phases"]) if "phase" in s.data)
+    pairs = set(zip(cells.data["phase"], cells.data["marker"], cells.data["colour"]))
+    assert len({p for p, _, _ in pairs}) == len(pairs)  # one style per phase
+    assert len({m for _, m, _ in pairs}) == len(pairs)  # and the shapes differ, not only the colours
+
+
+def test_glued_facts_are_plain_and_complete(runs):
+    glued = facts(runs)
+    for name, value in glued.items():
+        assert isinstance(value, (str, int)), name
+        assert "nan" not in str(value).lower(), name
+    assert glued["toy_kept"] == "2, 4, 5, 5, 5"
+    assert glued["dense_kept"] == 2 and glued["sparse_kept"] == 5
+    assert glued["sparse_superposed"].startswith(str(len(runs["phase"]["relative_importance"])))
+    assert "cpu" in glued["run_where"] or "cuda" in glued["run_where"]
+    assert "<table" in toy_table(runs["toy"])._repr_html_()
+
+
+@pytest.mark.parametrize("name", ["star", "phases", "sae"])
+def test_charts_embed_with_their_ids(charts, name):
+    chart = charts[name]
+    assert f'id="chart-{chart.id}"' in page_html(chart)
