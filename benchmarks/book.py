@@ -85,6 +85,14 @@ SCRUB = """async ([name, frames]) => {
 }"""
 
 
+# The animated charts to scrub: (chart id, page, with any permalink that sets up a telling state).
+SCRUBBED = (
+    ("one-neuron", "book/one-neuron.html"),
+    ("cartpole-rewards", "book/learning-from-reward.html"),
+    ("cartpole-agent", "book/learning-from-reward.html#cartpole-agent.checkpoint=solved&step=0"),  # 500 moving steps
+)
+
+
 def scrub_latency(browser, url: str, slider_name: str, n: int = 60) -> tuple[float, float]:
     visit = open_page(browser, url)
     times = sorted(visit.page.evaluate(SCRUB, [slider_name, n]))
@@ -109,11 +117,12 @@ def main() -> None:
     for chart_id, size in embedded_bytes().items():
         print(f"embedded data, {chart_id}: {size / 1024:7.1f} KB")
     with serve(site) as base, chromium() as browser:
-        for path in ("book/one-neuron.html",):
+        for path in dict.fromkeys(page.split("#")[0] for _, page in SCRUBBED):
             raw, zipped = page_weight(browser, f"{base}/{path}")
             print(f"first load of {path}: {raw / 1e6:.2f} MB, {zipped / 1e6:.2f} MB gzipped")
-        median, p95 = scrub_latency(browser, f"{base}/book/one-neuron.html", "one-neuron-slider")
-        print(f"scrub latency one-neuron (slider change to painted frame): median {median:.1f} ms, p95 {p95:.1f} ms")
+        for chart_id, page in SCRUBBED:
+            median, p95 = scrub_latency(browser, f"{base}/{page}", f"{chart_id}-slider")
+            print(f"scrub latency {chart_id} (slider change to painted frame): median {median:.1f} ms, p95 {p95:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -103,10 +103,15 @@ def open_page(browser, url: str, *, viewport=(1200, 900), color_scheme="light") 
     page.on("console", lambda m: m.type == "error" and visit.console_errors.append(m.text))
     page.on("pageerror", lambda e: visit.page_errors.append(str(e)))
     page.on("request", on_request)
-    page.on("requestfailed", lambda r: visit.failed_requests.append(f"{r.failure} {r.url}"))
+    def on_failed(request):
+        # a navigation (index.html's redirect to the first chapter) cancels requests still in flight
+        if "ERR_ABORTED" not in (request.failure or ""):
+            visit.failed_requests.append(f"{request.failure} {request.url}")
+
+    page.on("requestfailed", on_failed)
     page.on("response", on_response)
     page.goto(url, wait_until="load")
-    page.wait_for_function("() => !window.Bokeh || Bokeh.documents.length >= document.querySelectorAll('figure.explainers-chart').length")
+    page.wait_for_load_state("load")  # after a redirect, the page it led to    page.wait_for_function("() => !window.Bokeh || Bokeh.documents.length >= document.querySelectorAll('figure.explainers-chart').length")
     page.wait_for_timeout(300)  # CustomJS runs asynchronously; let the first frame paint
     return visit
 

@@ -1,11 +1,14 @@
 """Every chart in the book, by its stable id: what the slides page lists and ``export`` writes.
 
 Each entry builds the chart from the same library calls its chapter makes (training comes from the
-cache, so building a chart for export retrains nothing that the book already trained).
+cache, so building a chart for export retrains nothing that the book already trained). The builders
+import their topics with plain import statements: the book's rebuild check follows those imports to
+know which code a chart depends on.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from .embed import Chart
@@ -18,11 +21,25 @@ class Entry:
     build: Callable[[], Chart]
 
 
-def _one_neuron() -> Chart:
+def _one_neuron(chart_id: str) -> Chart:
     from .regression import book_runs
     from .regression.chart import chart
 
-    return chart(book_runs())
+    return chart(book_runs(), chart_id)
+
+
+def _reward(chart_id: str) -> Chart:
+    from .cartpole.report import book_chart
+
+    return book_chart(chart_id)
+
+
+def _hardware(chart_id: str) -> Chart:
+    from .hardware.chart import schedule_chart, throughput_chart
+    from .hardware.report import book_measurements
+
+    bench, steps, records = book_measurements()
+    return schedule_chart(steps) if chart_id == "serial-vs-parallel" else throughput_chart(bench, records)
 
 
 def _superposition(chart_id: str) -> Chart:
@@ -31,28 +48,28 @@ def _superposition(chart_id: str) -> Chart:
     return book_chart(chart_id)
 
 
+def _entries(page: str, builder, titles: dict[str, str]) -> dict[str, Entry]:
+    return {chart_id: Entry(title, page, partial(builder, chart_id)) for chart_id, title in titles.items()}
+
+
 REGISTRY: dict[str, Entry] = {
-    "one-neuron": Entry("One neuron learns: gradient descent on California Housing", "one-neuron", _one_neuron),
-    "superposition-star": Entry("Five features in two neurons: the star forms as the toy model trains",
-                                "superposition", lambda: _superposition("superposition-star")),
-    "superposition-phases": Entry("The phase diagram: 2 features in 1 neuron, over sparsity and importance",
-                                  "superposition", lambda: _superposition("superposition-phases")),
-    "pentagon-sae": Entry("An SAE on the pentagon's 2 neurons: do its latents find the 5 directions?",
-                          "superposition", lambda: _superposition("pentagon-sae")),
-    "serial-vs-parallel": Entry("One matrix product, computed serially and in parallel waves", "cpu-vs-gpu",
-                                lambda: _hardware("serial-vs-parallel")),
-    "matmul-throughput": Entry("Matrix multiply throughput over sizes, against each device's peak", "cpu-vs-gpu",
-                               lambda: _hardware("matmul-throughput")),
+    **_entries("one-neuron", _one_neuron, {
+        "one-neuron": "One neuron learns: gradient descent on California Housing",
+    }),
+    **_entries("learning-from-reward", _reward, {
+        "cartpole-rewards": "Learning from reward: CartPole reward per training episode",
+        "cartpole-agent": "Learning from reward: the agent at work at four checkpoints of training",
+    }),
+    **_entries("cpu-vs-gpu", _hardware, {
+        "serial-vs-parallel": "One matrix product, computed serially and in parallel waves",
+        "matmul-throughput": "Matrix multiply throughput over sizes, against each device's peak",
+    }),
+    **_entries("superposition", _superposition, {
+        "superposition-star": "Five features in two neurons: the star forms as the toy model trains",
+        "superposition-phases": "The phase diagram: 2 features in 1 neuron, over sparsity and importance",
+        "pentagon-sae": "An SAE on the pentagon's 2 neurons: do its latents find the 5 directions?",
+    }),
 }
-
-
-def _hardware(chart_id: str) -> Chart:
-    """The CPU vs GPU charts (called by their entries above, so it may be defined after them)."""
-    from .hardware.chart import schedule_chart, throughput_chart
-    from .hardware.report import book_measurements
-
-    bench, steps, records = book_measurements()
-    return schedule_chart(steps) if chart_id == "serial-vs-parallel" else throughput_chart(bench, records)
 
 
 def build(chart_id: str) -> Chart:

@@ -18,6 +18,8 @@ from bokeh.models import Button, CustomJS, Div, InlineStyleSheet, RadioButtonGro
 
 HERE = Path(__file__).resolve().parent
 SPEEDS = ("0.25×", "0.5×", "1×", "2×", "4×")
+# names the generated render code defines or needs from the browser; a render argument must not hide them
+RESERVED = {"frame", "choice", "parts", "slider", "window", "document", "ExplainersPlayer", "Bokeh"}
 
 
 @cache
@@ -70,6 +72,9 @@ class Player:
 
     def bind(self, render_file: str, **args) -> CustomJS:
         """Wire the chart's render script to the slider and the choices; return the ready callback."""
+        clash = RESERVED & set(args)
+        if clash:
+            raise ValueError(f"render arguments {sorted(clash)} would hide names the player's code uses")
         choice_reads = "".join(f"{json.dumps(k)}: choice_{k}.active, " for k in self.choice_widgets)
         code = (
             "const frame = slider.value | 0;\n"

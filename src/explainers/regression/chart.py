@@ -36,8 +36,9 @@ def chart(runs, chart_id: str = CHART_ID) -> Chart:
 
     x, y = first["x"], first["y"]
     x_span = [float(x.min()), float(x.max())]
+    y_span = [float(y.min()) - 0.2, float(y.max()) + 0.2]
     fit = book_figure("Data (blue dots) and the neuron's line (red)", 320,
-                      x_range=Range1d(*x_span), y_range=Range1d(float(y.min()) - 0.2, float(y.max()) + 0.2),
+                      x_range=Range1d(*x_span), y_range=Range1d(*y_span),
                       x_axis_label=f"{meta['feature']} (standardized)",
                       y_axis_label="house value (standardized)")
     fit.scatter(x, y, size=3, color=palette.DATA, alpha=0.35, legend_label="block groups")
@@ -45,6 +46,7 @@ def chart(runs, chart_id: str = CHART_ID) -> Chart:
     fit.line("x", "y", source=line, color=palette.CURRENT, line_width=3, legend_label="y = w·x + b",
              level="overlay")
     fit.legend.location = "top_left"
+    fit.legend.level = "overlay"  # drawn with the moving marks, or their swatches vanish on repaint
 
     w_axis, b_axis, grid = first["landscape_w"], first["landscape_b"], first["landscape_loss"]
     land = book_figure("Loss landscape over (w, b)", 320,
@@ -55,11 +57,12 @@ def chart(runs, chart_id: str = CHART_ID) -> Chart:
     levels = np.concatenate([[meta["loss_star"]], levels])
     land.contour(w_axis, b_axis, grid, levels, fill_color=palette.LANDSCAPE, fill_alpha=0.55,
                  line_color=palette.MUTED, line_alpha=0.5, line_width=1)
-    path = ColumnDataSource({"w": [], "b": []})
-    land.line("w", "b", source=path, color=palette.PATH_EDGE, line_width=5, alpha=0.6, level="overlay")
-    land.line("w", "b", source=path, color=palette.PATH, line_width=3, legend_label="descent path",
-              level="overlay")
-    land.scatter("w", "b", source=path, size=5, color=palette.PATH, line_color=palette.PATH_EDGE,
+    path = ColumnDataSource({"xs": [], "ys": []})  # the trail, clipped to the landscape in render.js
+    path_dots = ColumnDataSource({"w": [], "b": []})
+    land.multi_line("xs", "ys", source=path, color=palette.PATH_EDGE, line_width=5, alpha=0.6, level="overlay")
+    land.multi_line("xs", "ys", source=path, color=palette.PATH, line_width=3, legend_label="descent path",
+                    level="overlay")
+    land.scatter("w", "b", source=path_dots, size=5, color=palette.PATH, line_color=palette.PATH_EDGE,
                  level="overlay")
     land.scatter([meta["w_star"]], [meta["b_star"]], marker="circle", size=18, fill_color=None,
                  line_color=palette.OPTIMUM, line_width=4, legend_label="optimum")
@@ -67,6 +70,7 @@ def chart(runs, chart_id: str = CHART_ID) -> Chart:
     land.scatter("w", "b", source=current, marker="diamond", size=18, color=palette.CURRENT,
                  line_color="#5c0f10", legend_label="current (w, b)", level="overlay")
     land.legend.location = "bottom_right"
+    land.legend.level = "overlay"
 
     all_losses = np.concatenate([t["loss"] for t in runs])
     loss_fig = book_figure("Loss (mean squared error) over training", 210, y_axis_type="log",
@@ -84,8 +88,9 @@ def chart(runs, chart_id: str = CHART_ID) -> Chart:
     player = Player(chart_id, steps, choices=(learning_rate_choice(runs),), step_label="Step")
     ready = player.bind(
         "regression/render.js",
-        runs=source, steps=steps.astype(int).tolist(), current=current, path=path, line=line, curve=curve,
-        marker=marker, x_span=x_span,
+        runs=source, steps=steps.astype(int).tolist(), current=current, path=path, path_dots=path_dots,
+        line=line, curve=curve, marker=marker, fit_box=[*x_span, *y_span],
+        landscape_box=[float(w_axis[0]), float(w_axis[-1]), float(b_axis[0]), float(b_axis[-1])],
         recorded_steps=[t.meta["recorded_steps"] for t in runs],
         diverged_at=[t.meta["diverged_at"] for t in runs],
         diverge_factor=meta["config"]["diverge_factor"],

@@ -1,0 +1,197 @@
+"""The numbers and sentences the CartPole chapter quotes, read from the Timeline (never typed in).
+
+Episodes are numbered from 1 for the reader (the Timeline indexes them from 0).
+"""
+from __future__ import annotations
+
+import html
+import math
+
+import gymnasium as gym
+import numpy as np
+
+from ..embed import Chart, _Html
+from .chart import AGENT_ID, REWARDS_ID, agent_at_work, episode_end, reward_curve
+from .train import CartPoleConfig, train
+
+
+class Markdown(str):
+    """Text the chapter shows as Markdown (``{glue:md}``); still a plain string everywhere else."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+def book_run():
+    """The chapter's training run: the default config (seeded), read from the cache when it is there."""
+    return train(CartPoleConfig())
+
+
+def book_chart(chart_id: str) -> Chart:
+    """One of the chapter's charts, built as the chapter builds it (for slides and export)."""
+    run = book_run()
+    if chart_id == REWARDS_ID:
+        return reward_curve(run)
+    if chart_id == AGENT_ID:
+        return agent_at_work(run, seconds_per_step=seconds_per_step(run))
+    raise KeyError(chart_id)
+
+
+def policy_probe(timeline, checkpoint: int, theta_fraction: float, theta_dot: float) -> float:
+    """π(right) read off the checkpoint's heat map at the grid point nearest (θ = fraction of the
+    limit, θ̇ in rad/s), with the cart at rest in the middle (the heat map's x = ẋ = 0)."""
+    theta = theta_fraction * timeline.meta["limits"]["theta_threshold_radians"]
+    column = int(np.argmin(np.abs(timeline["grid_theta"] - theta)))
+    row = int(np.argmin(np.abs(timeline["grid_theta_dot"] - theta_dot)))
+    return float(timeline["p_right"][checkpoint, row, column])
+
+
+SURE = 0.1  # a policy is "nearly sure" where π(right) is below this or above 1 − this
+
+
+def decided_share(timeline, checkpoint: int, margin: float = SURE) -> float:
+    """Share of the heat map where the policy is nearly sure: π(right) below ``margin`` or above 1 − it."""
+    p = timeline["p_right"][checkpoint]
+    return float(np.mean((p < margin) | (p > 1 - margin)))
+
+
+def seconds_per_step(timeline) -> float:
+    """The simulation's time step (gymnasium's ``tau``): how much time one timestep stands for."""
+    env = gym.make(timeline.meta["env_id"])
+    try:
+        return float(env.unwrapped.tau)
+    finally:
+        env.close()
+
+
+def learned_rule(timeline) -> Markdown:
+    """What the last checkpoint's heat map shows, stated only as far as the numbers bear it out."""
+    last = len(timeline.meta["checkpoints"]) - 1
+    top = timeline.meta["grid"]["theta_dot"][1]
+    swing = (policy_probe(timeline, last, 0.0, -top), policy_probe(timeline, last, 0.0, top))
+    lean = (policy_probe(timeline, last, -1.0, 0.0), policy_probe(timeline, last, 1.0, 0.0))
+    limit = math.degrees(timeline.meta["limits"]["theta_threshold_radians"])
+    text = (f"Along the map's middle column (pole upright), π(right) runs from {swing[0]:.2f} for a pole "
+            f"swinging left at {math.degrees(top):.0f}°/s to {swing[1]:.2f} for one swinging right as fast; "
+            f"along its middle row (pole not moving), from {lean[0]:.2f} leaning {limit:.0f}° left to "
+            f"{lean[1]:.2f} leaning {limit:.0f}° right.")
+    if swing[0] < 0.5 < swing[1] and lean[0] < 0.5 < lean[1]:
+        text += (" Both say the same thing: push toward the side the pole is falling to, which moves the "
+                 "cart back under it.")
+    else:
+        text += " That is not yet the simple rule \"push toward the side the pole falls to\"."
+    return Markdown(text)
+
+
+def checkpoint_story(timeline) -> Markdown:
+    """How each checkpoint was picked, from the rules the training run recorded."""
+    meta, config = timeline.meta, timeline.meta["config"]
+    levels = {1: config["early_level"], 2: config["middle_level"]}
+    parts = []
+    for c, name in enumerate(meta["checkpoints"]):
+        rule = meta["checkpoint_rules"][c]
+        if c == 0:
+            parts.append(f"the **{name}** policy")
+        elif c in levels and "never reached" not in rule:
+            parts.append(f"the first policy whose typical test episode lasted {levels[c]:g} steps (**{name}**)")
+        elif c in levels:
+            parts.append(f"**{name}**, a policy picked by position because no policy reached {levels[c]:g} steps")
+        else:
+            parts.append(f"the last one (**{name}**)")
+    return Markdown(", ".join(parts[:-1]) + " and " + parts[-1])
+
+
+def episodes_story(timeline) -> Markdown:
+    """The first and last checkpoints' recorded episodes, side by side."""
+    meta = timeline.meta
+    last = len(meta["checkpoints"]) - 1
+    first_n, last_n = int(timeline["eval_length"][0]), int(timeline["eval_length"][last])
+    return Markdown(
+        f"The {meta['checkpoints'][0]} policy's recorded episode ends after {first_n} steps "
+        f"({episode_end(timeline, 0)}); the {meta['checkpoints'][last]} policy's after {last_n} steps "
+        f"({episode_end(timeline, last)}).")
+
+
+def untrained_map(timeline) -> Markdown:
+    low, high = float(timeline["p_right"][0].min()), float(timeline["p_right"][0].max())
+    text = f"Untrained, the network answers between {low:.2f} and {high:.2f} everywhere on the map"
+    return Markdown(text + (": a coin flip." if high - low < 0.1 else "."))
+
+
+def run_where(timeline) -> str:
+    meta = timeline.meta
+    device = meta["device"]
+    return (f"{meta['n_episodes']} training episodes in {meta['train_wall_time_s']:.1f} s on "
+            f"{device['device_name']} ({device['device']}, {device['cpu_count']} cores, "
+            f"{device['torch_threads']} torch thread{'s' if device['torch_threads'] != 1 else ''}), "
+            f"torch {meta['versions']['torch']}, gymnasium {meta['versions']['gymnasium']}")
+
+
+def outcome(timeline) -> Markdown:
+    """What the run achieved, in a sentence that holds whether or not it solved the task."""
+    meta = timeline.meta
+    rule = f"an average reward of {meta['limits']['reward_threshold']:g} over {meta['solve_window']} consecutive episodes"
+    if meta["solved"]:
+        end = meta["episodes_to_solve"]
+        return Markdown(
+            f"This run **solved** CartPole-v1 at episode {end}: episodes {end - meta['solve_window'] + 1} "
+            f"to {end} averaged at least {meta['limits']['reward_threshold']:g}. It took "
+            f"{meta['n_updates']} gradient updates and {meta['train_wall_time_s']:.1f} s of training.")
+    return Markdown(
+        f"This run did **not** solve CartPole-v1: after {meta['n_episodes']} episodes (the limit set for "
+        f"the build) its last {min(meta['solve_window'], meta['n_episodes'])} episodes averaged "
+        f"{meta['final_average']:.1f}, short of {rule}. The curve below is the real one.")
+
+
+def facts(timeline) -> dict:
+    meta, limits, hyper = timeline.meta, timeline.meta["limits"], timeline.meta["hyperparameters"]
+    last = len(meta["checkpoints"]) - 1
+    config = meta["config"]
+    return {
+        "theta_limit_deg": math.degrees(limits["theta_threshold_radians"]),
+        "x_limit": limits["x_threshold"],
+        "max_steps": limits["max_episode_steps"],
+        "solve_threshold": limits["reward_threshold"],
+        "solve_window": meta["solve_window"],
+        "algorithm": meta["algorithm"],
+        "hidden": " × ".join(str(h) for h in hyper["hidden_layers"]),
+        "activation": hyper["activation"],
+        "optimizer": hyper["optimizer"],
+        "lr": hyper["lr"],
+        "gamma": hyper["gamma"],
+        "horizon": 1 / (1 - hyper["gamma"]),
+        "episodes_per_update": hyper["episodes_per_update"],
+        "seed": config["seed"],
+        "max_episodes": config["max_episodes"],
+        "eval_episodes": meta["eval"]["episodes"],
+        "outcome": outcome(timeline),
+        "n_episodes": meta["n_episodes"],
+        "train_seconds": meta["train_wall_time_s"],
+        "last_checkpoint": meta["checkpoints"][last],
+        "untrained_map": untrained_map(timeline),
+        "sure_below": SURE,
+        "sure_above": 1 - SURE,
+        "last_decided": decided_share(timeline, last),
+        "checkpoint_story": checkpoint_story(timeline),
+        "episodes_story": episodes_story(timeline),
+        "learned_rule": learned_rule(timeline),
+        "step_seconds": seconds_per_step(timeline),
+        "episode_seconds": seconds_per_step(timeline) * limits["max_episode_steps"],
+        "run_where": run_where(timeline),
+    }
+
+
+def checkpoint_table(timeline) -> _Html:
+    """The four checkpoints: when their weights played, and how their test episodes went."""
+    meta = timeline.meta
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{meta['checkpoint_updates'][c]}</td>"
+        f"<td>{meta['checkpoint_episodes'][c] + 1}</td>"
+        f"<td>{timeline['eval_lengths'][c].min()} – {timeline['eval_lengths'][c].max()}</td>"
+        f"<td>{int(timeline['eval_length'][c])}</td><td>{html.escape(episode_end(timeline, c))}</td></tr>"
+        for c, name in enumerate(meta["checkpoints"]))
+    return _Html(
+        "<table class='table'><thead><tr><th>checkpoint</th><th>updates before it</th>"
+        "<th>first training episode</th>"
+        f"<th>its {meta['eval']['episodes']} test episodes: steps</th><th>recorded (median): steps</th>"
+        f"<th>how it ended</th></tr></thead><tbody>{rows}</tbody></table>")
