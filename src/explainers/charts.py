@@ -42,6 +42,12 @@ def _hardware(chart_id: str) -> Chart:
     return schedule_chart(steps) if chart_id == "serial-vs-parallel" else throughput_chart(bench, records)
 
 
+def _unmixer(chart_id: str) -> Chart:
+    from .sae.dictionary_report import book_chart
+
+    return book_chart(chart_id)
+
+
 def _superposition(chart_id: str) -> Chart:
     from .sae.superposition_report import book_chart
 
@@ -63,6 +69,9 @@ REGISTRY: dict[str, Entry] = {
     **_entries("cpu-vs-gpu", _hardware, {
         "serial-vs-parallel": "One matrix product, computed serially and in parallel waves",
         "matmul-throughput": "Matrix multiply throughput over sizes, against each device's peak",
+    }),
+    **_entries("unmixer", _unmixer, {
+        "dictionary-grid": "Learning a dictionary of strokes from a drawing, over sparsity strengths",
     }),
     **_entries("superposition", _superposition, {
         "superposition-star": "Five features in two neurons: the star forms as the toy model trains",
