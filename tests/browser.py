@@ -109,7 +109,7 @@ def open_page(browser, url: str, *, viewport=(1200, 900), color_scheme="light") 
             visit.failed_requests.append(f"{request.failure} {request.url}")
 
     page.on("requestfailed", on_failed)
-    page.on("response", on_response)
+    page.on("response", on_response)  # a 404 for any file, favicon.ico included, is a broken page
     page.goto(url, wait_until="load")
     page.wait_for_load_state("load")  # after a redirect, the page it led to    page.wait_for_function("() => !window.Bokeh || Bokeh.documents.length >= document.querySelectorAll('figure.explainers-chart').length")
     page.wait_for_timeout(300)  # CustomJS runs asynchronously; let the first frame paint

@@ -157,11 +157,29 @@ def without_fontawesome_js(app, config):
     config.templates_path = [str(folder), *config.templates_path]
 
 
+def write_favicon_ico(outdir: Path) -> None:
+    """A /favicon.ico for pages without an icon link (the root redirect): browsers ask for it anyway,
+    and a 404 there is an error in the console. Drawn like book/images/favicon.svg."""
+    target = outdir / "favicon.ico"
+    if target.exists():
+        return
+    from PIL import Image, ImageDraw
+
+    icon = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(icon)
+    draw.rounded_rectangle((4, 2, 28, 30), radius=4, fill="#1f77b4")
+    draw.rounded_rectangle((8, 6, 24, 18), radius=2, fill="#eef3fb")
+    draw.ellipse((13, 9, 19, 15), fill="#d62728")
+    draw.rounded_rectangle((10, 22, 22, 26), radius=1, fill="#f2c80f")
+    icon.save(target, format="ICO", sizes=[(32, 32), (16, 16)])
+
+
 def on_build_finished(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
     copy_vendor(outdir)
+    write_favicon_ico(outdir)
     export_charts(outdir.parent, outdir)
 
 
