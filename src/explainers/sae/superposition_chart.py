@@ -11,6 +11,7 @@ from bokeh.palettes import Viridis256
 from .. import palette
 from ..embed import Chart
 from ..figure import book_figure
+from ..timeline import Timeline, display_frames
 from ..player import Choice, Player
 from .superposition import DEDICATED, NOT_REPRESENTED, PHASE_NAMES, SUPERPOSITION
 
@@ -214,8 +215,11 @@ def seed_choice(sae) -> Choice:
     return Choice("seed", "Seed (initialisation) of the SAE", tuple(str(s) for s in seeds), labels, shown)
 
 
-def sae_chart(sae, toy_importance, chart_id: str = SAE_ID) -> Chart:
+def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 50) -> Chart:
     """The SAE's latent directions against the 5 true ones, the cosine of each match, and dead latents."""
+    # every run x seed x latent is shipped per frame: half the recorded frames keep the page light
+    keep = display_frames(sae.n_frames, max_frames)
+    sae = Timeline(frames={k: v[keep] for k, v in sae.frames.items()}, fixed=sae.fixed, meta=sae.meta)
     steps = sae["step"]
     decoder = finite(sae["decoder"])  # (frame, run, seed, latent, 2)
     F, R, S, L, _ = decoder.shape
