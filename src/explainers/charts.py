@@ -54,6 +54,12 @@ def _superposition(chart_id: str) -> Chart:
     return book_chart(chart_id)
 
 
+def _real_model(chart_id: str) -> Chart:
+    from .lm.chart import book_chart
+
+    return book_chart(chart_id)
+
+
 def _entries(page: str, builder, titles: dict[str, str]) -> dict[str, Entry]:
     return {chart_id: Entry(title, page, partial(builder, chart_id)) for chart_id, title in titles.items()}
 
@@ -77,6 +83,12 @@ REGISTRY: dict[str, Entry] = {
         "superposition-star": "Five features in two neurons: the star forms as the toy model trains",
         "superposition-phases": "The phase diagram: 2 features in 1 neuron, over sparsity and importance",
         "pentagon-sae": "An SAE on the pentagon's 2 neurons: do its latents find the 5 directions?",
+    }),
+    **_entries("real-model", _real_model, {
+        "real-model-sae-training": "Training a TopK SAE on SmolLM2's residual stream",
+        "real-model-density": "Feature density of the SAE's latents",
+        "real-model-dog-cat": "A dog sentence and a cat sentence in the SAE's latent space",
+        "real-model-auc": "Monosemanticity: single neurons vs single SAE features",
     }),
 }
 

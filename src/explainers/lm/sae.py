@@ -1,0 +1,181 @@
+"""A TopK sparse autoencoder (Gao et al. 2024), its trainer, and the field's standard measures.
+
+Encoder: ``f = TopK(ReLU(W_enc (x̂ - b_dec) + b_enc))``, keeping the k largest of ``d_sae`` latents;
+decoder: ``x̂ = W_dec f + b_dec`` with unit-norm decoder rows. Why TopK rather than an L1 penalty:
+L0 is set directly (k), so no penalty strength has to be tuned per run, and the kept activations are
+not shrunk toward zero the way an L1 penalty shrinks them. Dead latents (no firing for a while) get a
+gradient through the auxiliary AuxK loss, which asks them to explain what the live ones missed.
+Inputs are scaled so that their mean squared norm equals the width (SAELens' normalisation), which
+makes one learning rate work across layers and models.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..progress import bar
+
+
+@dataclass(frozen=True)
+class SAEConfig:
+    d_sae: int = 4608  # 8 × the model's width of 576
+    k: int = 32
+    aux_k: int = 256
+    aux_coefficient: float = 1 / 32
+    dead_after_tokens: int = 20_000  # a latent silent this long counts as dead (for AuxK)
+    lr: float = 1e-3
+    batch_size: int = 1024
+    training_tokens: int = 300_000  # samples seen, with repetition over the stored activations
+    log_every: int = 10
+    seed: int = 0
+
+
+class TopKSAE(nn.Module):
+    def __init__(self, d_in: int, d_sae: int, k: int):
+        super().__init__()
+        self.k = k
+        decoder = torch.randn(d_sae, d_in)
+        decoder /= decoder.norm(dim=1, keepdim=True)
+        self.W_dec = nn.Parameter(decoder)
+        self.W_enc = nn.Parameter(decoder.T.clone())
+        self.b_enc = nn.Parameter(torch.zeros(d_sae))
+        self.b_dec = nn.Parameter(torch.zeros(d_in))
+        self.register_buffer("scale", torch.ones(()))  # input normalisation, folded in
+
+    def pre_acts(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu((x * self.scale - self.b_dec) @ self.W_enc + self.b_enc)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        pre = self.pre_acts(x)
+        top = pre.topk(self.k, dim=-1)
+        return torch.zeros_like(pre).scatter_(-1, top.indices, top.values)
+
+    def decode(self, f: torch.Tensor) -> torch.Tensor:
+        return (f @ self.W_dec + self.b_dec) / self.scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    @torch.no_grad()
+    def normalise_decoder(self):
+        self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8)
+
+
+# --- measures, with the field's names -------------------------------------------------------------
+
+def l0(features: torch.Tensor) -> float:
+    """Mean number of latents active per token."""
+    return float((features > 0).sum(-1).float().mean())
+
+
+def explained_variance(x: torch.Tensor, x_hat: torch.Tensor) -> float:
+    """1 - ‖x - x̂‖² / ‖x - mean(x)‖², summed over tokens and dimensions."""
+    x, x_hat = x.detach(), x_hat.detach()
+    residual = (x - x_hat).pow(2).sum()
+    total = (x - x.mean(0)).pow(2).sum()
+    return float(1 - residual / total)
+
+
+def ce_loss_recovered(clean: float, spliced: float, zero_ablated: float) -> float:
+    """(L_zero - L_SAE) / (L_zero - L_clean): 1 when the SAE loses nothing, 0 when it is no better than
+    erasing the activation."""
+    return float((zero_ablated - spliced) / (zero_ablated - clean))
+
+
+def feature_density(features: torch.Tensor) -> np.ndarray:
+    """For each latent, the share of tokens on which it fires."""
+    return (features > 0).float().mean(0).cpu().numpy()
+
+
+def dead_fraction(density: np.ndarray) -> float:
+    return float(np.mean(density == 0))
+
+
+def dense_fraction(density: np.ndarray, threshold: float = 0.1) -> float:
+    """Share of latents firing on more than ``threshold`` of tokens (the usual cut-off is 10 %)."""
+    return float(np.mean(density > threshold))
+
+
+# --- training ----------------------------------------------------------------------------------------
+
+def aux_loss(sae: TopKSAE, pre: torch.Tensor, error: torch.Tensor, dead: torch.Tensor, aux_k: int):
+    """AuxK: the dead latents' top activations try to reconstruct the error of the live ones."""
+    n_dead = int(dead.sum())
+    if n_dead == 0:
+        return pre.new_zeros(())
+    masked = pre.masked_fill(~dead, 0.0)
+    top = masked.topk(min(aux_k, n_dead), dim=-1)
+    f_aux = torch.zeros_like(pre).scatter_(-1, top.indices, top.values)
+    error_hat = f_aux @ sae.W_dec
+    return (error_hat - error).pow(2).sum(-1).mean() / error.pow(2).sum(-1).mean().clamp_min(1e-8)
+
+
+def train_sae(train: torch.Tensor, config: SAEConfig, device, held_out: torch.Tensor | None = None):
+    """Train on the rows of ``train`` (float32, [tokens, width]); returns the SAE and its curves."""
+    generator = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)
+    d_in = train.shape[1]
+    sae = TopKSAE(d_in, config.d_sae, config.k).to(device)
+    with torch.no_grad():
+        sae.scale.fill_(float((d_in / train.pow(2).sum(1).mean()).sqrt()))
+        sample = train[torch.randperm(len(train), generator=generator)[:20_000]].to(device)
+        sae.b_dec.copy_(sample.mean(0) * sae.scale)  # start the decoder bias at the data's mean
+    optimizer = torch.optim.Adam(sae.parameters(), lr=config.lr, betas=(0.9, 0.999))
+    steps = max(1, config.training_tokens // config.batch_size)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(  # hold, then decay linearly over the last fifth
+        optimizer, lambda s: min(1.0, 5 * (1 - s / steps)))
+    last_fired = torch.zeros(config.d_sae, dtype=torch.long, device=device)
+    curves = {"step": [], "tokens": [], "mse": [], "explained_variance": [], "aux_loss": [], "dead_fraction": [],
+              "held_out_explained_variance": [], "density": []}
+    fired_window = torch.zeros(config.d_sae, device=device)
+    window_tokens = 0
+    order = torch.randperm(len(train), generator=generator)
+    cursor = 0
+    started = time.perf_counter()
+    for step in bar(range(steps), desc="SAE training"):
+        if cursor + config.batch_size > len(order):
+            order, cursor = torch.randperm(len(train), generator=generator), 0
+        x = train[order[cursor:cursor + config.batch_size]].to(device)
+        cursor += config.batch_size
+        xs = x * sae.scale
+        pre = torch.relu((xs - sae.b_dec) @ sae.W_enc + sae.b_enc)
+        top = pre.topk(config.k, dim=-1)
+        f = torch.zeros_like(pre).scatter_(-1, top.indices, top.values)
+        xs_hat = f @ sae.W_dec + sae.b_dec
+        error = xs - xs_hat
+        mse = error.pow(2).sum(-1).mean() / xs.pow(2).sum(-1).mean()  # normalised MSE
+        fired = (f > 0).any(0)
+        last_fired = torch.where(fired, torch.zeros_like(last_fired), last_fired + config.batch_size)
+        dead = last_fired >= config.dead_after_tokens
+        aux = aux_loss(sae, pre, error.detach(), dead, config.aux_k)
+        loss = mse + config.aux_coefficient * aux
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        sae.normalise_decoder()
+        fired_window += (f > 0).float().sum(0).detach()
+        window_tokens += len(x)
+        if step % config.log_every == 0 or step == steps - 1:
+            with torch.no_grad():
+                curves["step"].append(step)
+                curves["tokens"].append((step + 1) * config.batch_size)
+                curves["mse"].append(float(mse))
+                curves["explained_variance"].append(explained_variance(xs, xs_hat))
+                curves["aux_loss"].append(float(aux))
+                curves["dead_fraction"].append(float(dead.float().mean()))
+                curves["density"].append((fired_window / window_tokens).cpu().numpy())
+                if held_out is not None:
+                    h = held_out.to(device)
+                    curves["held_out_explained_variance"].append(explained_variance(h, sae(h)))
+                else:
+                    curves["held_out_explained_variance"].append(float("nan"))
+            fired_window.zero_()
+            window_tokens = 0
+    seconds = time.perf_counter() - started
+    return sae, {k: np.asarray(v) for k, v in curves.items()}, {"train_s": round(seconds, 2), "steps": steps,
+                                                               "tokens_per_s": round(steps * config.batch_size / seconds, 1)}

