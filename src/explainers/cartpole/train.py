@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -25,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..cache import cached
-from ..device import describe, pick
+from ..device import describe, pick, torch_threads
 from ..progress import bar
 from ..timeline import Timeline
 
@@ -182,16 +181,6 @@ def choose_checkpoints(score, n_updates: int, levels) -> list[tuple[int, str]]:
                                    " of the way through training"))
         earliest = chosen[-1][0]
     return chosen
-
-
-@contextmanager
-def torch_threads(n: int):
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @cached

@@ -10,7 +10,6 @@ identical weights, see identical batches, and stay within float32 rounding of ea
 """
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import asdict, dataclass
 
@@ -18,7 +17,7 @@ import numpy as np
 import torch
 
 from ..cache import cached
-from ..device import describe, pick
+from ..device import describe, pick, torch_threads
 from ..timeline import Timeline
 from .drawings import drawing as builtin_drawing
 from .patches import PatchSet, extract_patches, tiles, untile
@@ -175,26 +174,11 @@ def reconstruct_drawing(model: SparseDictionary, data: PatchSet) -> np.ndarray:
     return untile(rebuilt, means)
 
 
-@contextlib.contextmanager
-def _one_cpu_thread(device):
-    """Matrices of 256×64 are too small to share out: on a busy 2-core machine two torch threads ran
-    30× slower than one (measured 7 vs 200+ steps/s). Restores the caller's setting afterwards."""
-    if device.type != "cpu":
-        yield
-        return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def train_on_drawing(ink: np.ndarray, config: DictionaryConfig, device=None,
                      atoms: np.ndarray | None = None, indices: np.ndarray | None = None) -> Timeline:
     """Train on any (128, 128) drawing. ``atoms`` and ``indices`` override the seeded init and batches."""
     device = torch.device(device) if device is not None else pick()
-    with _one_cpu_thread(device):
+    with torch_threads(1):
         return _train(ink, config, device, atoms, indices)
 
 

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 from ..cache import cached
-from ..device import describe, pick
+from ..device import describe, pick, torch_threads
 from ..progress import bar
 from ..timeline import Timeline, display_frames
-from .superposition import ToyConfig, plain_config, single_thread, train_toy_model
+from .superposition import ToyConfig, plain_config, train_toy_model
 
 # --- the book's settings ------------------------------------------------------------------------------
 
@@ -233,7 +233,7 @@ def train_pentagon_sae(config: PentagonSAEConfig = PentagonSAEConfig()) -> Timel
     evaluation = hidden_activations(columns, p, config.eval_size, generator).to(device)
     R, S, n = len(config.runs), config.n_seeds, len(features)
     seeds = [config.seed + s for s in range(S)]
-    with single_thread():  # instance = (run, seed), in that order
+    with torch_threads(1):  # instance = (run, seed), in that order
         run = train_saes(store, evaluation, torch.as_tensor(features, dtype=torch.float32, device=device),
                          d_sae=[d for d, _ in config.runs for _ in seeds],
                          resample=[rs for _, rs in config.runs for _ in seeds],

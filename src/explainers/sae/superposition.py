@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..cache import cached
-from ..device import describe, pick
+from ..device import describe, pick, torch_threads
 from ..progress import bar
 from ..timeline import Timeline, display_frames
 
@@ -136,7 +135,7 @@ def train_instances(W, importance, draw, evaluate, *, steps, lr, weight_decay, c
     optimizer = torch.optim.AdamW([W, b], lr=lr, weight_decay=weight_decay)
     record = {"W": [], "b": [], "loss": []}
     checkpoints = set(int(s) for s in checkpoints)
-    with single_thread():
+    with torch_threads(1):
         for step in bar(range(steps + 1), desc=desc):
             if step in checkpoints:
                 with torch.no_grad():
@@ -153,18 +152,6 @@ def train_instances(W, importance, draw, evaluate, *, steps, lr, weight_decay, c
             loss.backward()
             optimizer.step()
     return {name: torch.stack(values).numpy() for name, values in record.items()}
-
-
-@contextmanager
-def single_thread():
-    """One CPU thread while training: these tensors are tiny, and on a busy 2-core machine a second
-    thread spends more time waiting for its partner than computing (measured: 3 ms vs 20 ms a step)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # --- what we read off a trained W ---------------------------------------------------------------------
