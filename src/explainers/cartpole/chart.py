@@ -31,6 +31,18 @@ PIVOT_Y = CART_H
 POLICY_COLOURS = tuple(reversed(PuOr11))
 
 
+def legend_below(fig) -> None:
+    """A compact, one-row legend under a small plot, not over its data."""
+    legend = fig.legend[0]
+    fig.add_layout(legend, "below")
+    legend.orientation = "horizontal"
+    legend.label_text_font_size = "10px"
+    legend.padding = 2
+    legend.spacing = 8
+    legend.margin = 0
+    overlay_legends(fig)
+
+
 def overlay_legends(fig):
     """Draw the legends with the moving glyphs: a legend left at its own level loses its swatches
     when only the overlay level repaints (Bokeh 3.9, seen in Chromium)."""
@@ -233,14 +245,7 @@ def policy_view(timeline):
                 legend_label="current angle (θ̇ not recorded)")
     fig.scatter("theta", "bottom", source=angle, marker="triangle", size=13, color=palette.CURRENT,
                 line_color="#5c0f10", level="overlay")
-    legend = fig.legend[0]
-    fig.add_layout(legend, "below")  # under the map, not over it
-    legend.orientation = "horizontal"
-    legend.label_text_font_size = "10px"
-    legend.padding = 2
-    legend.spacing = 8
-    legend.margin = 0
-    overlay_legends(fig)
+    legend_below(fig)
     return column(fig, colour_key(mapper), sizing_mode="stretch_width"), image, boundary, angle, bottom
 
 
@@ -280,20 +285,13 @@ def limits_view(limits, frames: int):
                 line_color="#5c0f10", level="overlay")
     fig.scatter("t", "x", source=now, marker="square", size=9, color=palette.CURRENT, line_color="#5c0f10",
                 level="overlay")
-    legend = fig.legend[0]
-    fig.add_layout(legend, "below")
-    legend.orientation = "horizontal"
-    legend.label_text_font_size = "10px"
-    legend.padding = 2
-    legend.spacing = 8
-    legend.margin = 0
-    overlay_legends(fig)
+    legend_below(fig)
     return fig, trace, now
 
 
 def agent_at_work(timeline, chart_id: str = AGENT_ID, seconds_per_step: float | None = None) -> Chart:
     """``seconds_per_step``: the simulation's time step; given, the player plays episodes at its pace."""
-    meta, limits = timeline.meta, timeline.meta["limits"]
+    limits = timeline.meta["limits"]
     columns = recorded_episodes(timeline)
     frames = len(columns["t"])
     episodes = ColumnDataSource(columns, name=f"{chart_id}-episodes")
