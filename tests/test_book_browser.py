@@ -237,3 +237,31 @@ def test_scrubbing_moves_the_reward_marker_and_the_cart(browser, site_url):
         assert visit.problems == []
     finally:
         page.context.close()
+
+
+def test_steering_strength_scrubs_the_answers_and_switches_method(browser, site_url):
+    visit = open_page(browser, f"{site_url}/book/steering.html")
+    page, chart = visit.page, visit.page.locator("#chart-steering-strength")
+    try:
+        chart.scroll_into_view_if_needed()
+        readout = chart.locator(".explainers-readout")
+        assert model_value(page, "steering-strength-slider", "value") == 0
+        unsteered = model_value(page, "steering-strength-answers", "text")
+        assert "strength 0:" in unsteered and "Reproduce:" in unsteered
+        chart.focus()
+        page.keyboard.press("End")
+        page.wait_for_timeout(200)
+        strongest = model_value(page, "steering-strength-answers", "text")
+        assert strongest != unsteered and "strength 6:" in strongest
+        assert "6× largest activation" in readout.inner_text()
+        picture = chart.screenshot()
+        chart.get_by_text("mean-difference direction", exact=True).click()
+        page.wait_for_timeout(300)
+        assert model_value(page, "steering-strength-method", "active") == 1
+        direction = model_value(page, "steering-strength-answers", "text")
+        assert direction != strongest and direction.startswith("<div class='answers'><div class='say'>mean-difference")
+        assert chart.screenshot() != picture, "the current-setting marker must move to the other method's curve"
+        assert page.evaluate("location.hash").startswith("#steering-strength.concept=golden_gate&method=direction")
+        assert visit.problems == []
+    finally:
+        page.context.close()

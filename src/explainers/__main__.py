@@ -1,6 +1,7 @@
 """``python -m explainers export ID [--out DIR]``: write one chart as an offline HTML file and a PNG.
 
-``python -m explainers list`` prints the ids.
+``python -m explainers list`` prints the ids; ``python -m explainers steer CONCEPT METHOD STRENGTH``
+generates one setting of the steering chapter again and prints each prompt with its answer.
 """
 import argparse
 import sys
@@ -18,7 +19,21 @@ def main(argv=None) -> int:
     one.add_argument("chart_id", choices=sorted(REGISTRY), metavar="ID")
     one.add_argument("--out", type=Path, default=Path("charts"), help="folder to write to (default: charts)")
     one.add_argument("--no-png", action="store_true", help="skip the PNG (needs Chromium)")
+    steer = commands.add_parser("steer", help="generate the steering chapter's answers for one setting again")
+    steer.add_argument("concept", help="a steered concept, e.g. golden_gate")
+    steer.add_argument("method", choices=["feature", "direction"])
+    steer.add_argument("strength", type=float, help="multiple of the feature's largest activation, e.g. 1.5")
     args = parser.parse_args(argv)
+    if args.command == "steer":
+        from .lm.steering import reproduce
+
+        try:
+            answers = reproduce(args.concept, args.method, args.strength)
+        except ValueError as error:
+            parser.error(str(error))
+        for prompt, answer in answers:
+            print(f"> {prompt}\n{answer}\n")
+        return 0
     if args.command == "list":
         for chart_id, entry in REGISTRY.items():
             print(f"{chart_id}\t{entry.title}")

@@ -60,6 +60,12 @@ def _real_model(chart_id: str) -> Chart:
     return book_chart(chart_id)
 
 
+def _steering(chart_id: str) -> Chart:
+    from .lm.steering_chart import book_chart
+
+    return book_chart(chart_id)
+
+
 def _entries(page: str, builder, titles: dict[str, str]) -> dict[str, Entry]:
     return {chart_id: Entry(title, page, partial(builder, chart_id)) for chart_id, title in titles.items()}
 
@@ -89,6 +95,9 @@ REGISTRY: dict[str, Entry] = {
         "real-model-density": "Feature density of the SAE's latents",
         "real-model-dog-cat": "A dog sentence and a cat sentence in the SAE's latent space",
         "real-model-auc": "Monosemanticity: single neurons vs single SAE features",
+    }),
+    **_entries("steering", _steering, {
+        "steering-strength": "Steering SmolLM2: answers, mentions and fluency against strength",
     }),
 }
 

@@ -1,0 +1,19 @@
+// One setting of the steering chart. Reads: frame (the strength's index), choice.concept, choice.method.
+const c = choice.concept, m = choice.method;
+for (const [i, source] of [[0, lines_feature], [1, lines_direction]]) {
+  if (source.shownConcept !== c) {  // the curves change only when the concept does
+    source.data = { x: strengths, mention: curves[c][i].mention_fraction, loss: curves[c][i].loss };
+    source.shownConcept = c;
+  }
+}
+const curve = curves[c][m];
+const loss = curve.loss[frame];
+marker.data = { x: [strengths[frame]], mention: [curve.mention_fraction[frame]],
+                loss: [Number.isFinite(loss) ? loss : NaN] };
+answers.text = pages[c][m][frame];
+return [
+  ["strength", `${strengths[frame]}× largest activation`],
+  ["mention the concept", `${Math.round(curve.mention_fraction[frame] * 100)}%`],
+  ["loss", Number.isFinite(loss) ? `${loss.toFixed(2)} nats/token` : "no answer"],
+  ["repeated 3-grams", `${Math.round(curve.repetition[frame] * 100)}%`],
+];
