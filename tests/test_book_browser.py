@@ -255,7 +255,7 @@ def test_steering_strength_scrubs_the_answers_and_switches_method(browser, site_
         assert strongest != unsteered and "strength 6:" in strongest
         assert "6× largest activation" in readout.inner_text()
         picture = chart.screenshot()
-        chart.get_by_text("mean-difference direction", exact=True).click()
+        chart.get_by_role("button", name="mean-difference direction").click()
         page.wait_for_timeout(300)
         assert model_value(page, "steering-strength-method", "active") == 1
         direction = model_value(page, "steering-strength-answers", "text")

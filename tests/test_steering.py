@@ -132,9 +132,9 @@ def test_corpus_label_falls_back_to_the_commonest_visible_peak_token():
 
 def test_pick_features_keeps_concept_features_once_and_draws_live_non_dense_ones():
     density = np.array([0.0, 0.01, 0.5, 0.02, 0.03, 0.0, 0.04])
-    picked = interpret.pick_features([3, 3, 1], density, n_random=5, seed=0)
-    assert picked[:2] == [(3, "concept"), (1, "concept")]
-    assert sorted(f for f, kind in picked if kind == "random") == [4, 6]  # dead 0, 5 and dense 2 excluded
+    picked = interpret.pick_features({"dog": 3, "cat": 3, "sea": 1}, density, n_random=5, seed=0)
+    assert picked[:2] == [(3, ["dog", "cat"]), (1, ["sea"])]
+    assert sorted(f for f, why in picked if not why) == [4, 6]  # dead 0, 5 and dense 2 excluded
 
 
 def _result(mentions: dict) -> Timeline:

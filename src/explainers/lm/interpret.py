@@ -60,13 +60,16 @@ def book_config() -> InterpretConfig:
 
 # --- which features, and what they fire on --------------------------------------------------------
 
-def pick_features(best_per_concept: list[int], density: np.ndarray, n_random: int, seed: int,
-                  dense_cutoff: float = 0.1) -> list[tuple[int, str]]:
-    """Each concept's best detector (once each), then ``n_random`` live, non-dense features at random."""
-    chosen = list(dict.fromkeys(int(f) for f in best_per_concept))
-    pool = np.setdiff1d(np.flatnonzero((density > 0) & (density <= dense_cutoff)), chosen)
+def pick_features(best_per_concept: dict[str, int], density: np.ndarray, n_random: int, seed: int,
+                  dense_cutoff: float = 0.1) -> list[tuple[int, list[str]]]:
+    """Each concept's best detector (once, with every concept it is best for), then ``n_random`` live,
+    non-dense features at random (with no concept)."""
+    chosen: dict[int, list[str]] = {}
+    for concept, feature in best_per_concept.items():
+        chosen.setdefault(int(feature), []).append(concept)
+    pool = np.setdiff1d(np.flatnonzero((density > 0) & (density <= dense_cutoff)), list(chosen))
     drawn = np.random.default_rng(seed).choice(pool, size=min(n_random, len(pool)), replace=False)
-    return [(f, "concept") for f in chosen] + [(int(f), "random") for f in sorted(drawn)]
+    return list(chosen.items()) + [(int(f), []) for f in sorted(drawn)]
 
 
 def top_snippets(values: np.ndarray, seq: np.ndarray, allowed: np.ndarray, n: int, before: int, after: int):
@@ -190,7 +193,7 @@ def run(config: InterpretConfig) -> Timeline:
     concepts = corpus.concepts()
     scores = sentence_max(codes, acts["sentence"], len(written))[is_train]
     aucs = {c: auc(scores, labels[is_train] == c) for c in concepts}
-    best = [int(np.argmax(aucs[c])) for c in concepts]
+    best = {c: int(np.argmax(aucs[c])) for c in concepts}
     features = pick_features(best, density, config.n_random, config.seed)
 
     lm = load(config.chapter.activations.model, device)
@@ -198,7 +201,7 @@ def run(config: InterpretConfig) -> Timeline:
     allowed = keep & ~acts["test"].astype(bool)  # labellers see training text only
     items, item_rows, item_kinds = held_out_items(acts, tok, config.item_tokens)
     records, prompts = [], []
-    for feature, kind in features:
+    for feature, picked_for in features:
         values = codes.column(feature)
         snippets = top_snippets(values, acts["seq"], allowed, config.snippets, config.before, config.after)
         pieces = [[tok.decode([int(t)]) for t in acts["token"][rows]] for rows, _ in snippets]
@@ -207,7 +210,10 @@ def run(config: InterpretConfig) -> Timeline:
                                       [p[peak] for p, (_, peak) in zip(pieces, snippets)], concepts,
                                       config.min_concept_auc)
         actual = np.array([values[r].max() for r in item_rows])
-        records.append({"feature": feature, "kind": kind, "density": float(density[feature]),
+        records.append({"feature": feature, "kind": "concept" if picked_for else "random",
+                        "picked_for": picked_for,
+                        "picked_auc": [float(aucs[c][feature]) for c in picked_for],
+                        "density": float(density[feature]),
                         "snippets": [{"tokens": p, "values": [round(float(v), 3) for v in values[rows]]}
                                      for p, (rows, _) in zip(pieces, snippets)],
                         "corpus_label": label, "corpus_concept": concept,

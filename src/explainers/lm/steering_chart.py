@@ -90,15 +90,16 @@ def steering_chart(result, concepts: dict, chart_id: str = CHART_ID) -> Chart:
             fig.line("x", y, source=lines[m], color=METHOD_COLOURS[m], line_width=3, line_dash=dash,
                      legend_label=METHOD_NAMES[m])
             fig.scatter("x", y, source=lines[m], color=METHOD_COLOURS[m], size=6)
-    mention.legend.location = "top_left"
-    fluency.legend.location = "top_left"
+    for fig in (mention, fluency):  # above the plot: inside, it would cover the curves
+        fig.legend.orientation = "horizontal"
+        fig.add_layout(fig.legend[0], "above")
     marker = ColumnDataSource({"x": [], "mention": [], "loss": []})
     for fig, y in ((mention, "mention"), (fluency, "loss")):
         fig.scatter("x", y, source=marker, marker="diamond", size=16, color=palette.CURRENT, level="overlay")
     answers = Div(text=pages[0][0][0], sizing_mode="stretch_width", stylesheets=[InlineStyleSheet(css=ANSWERS_CSS)],
                   name=f"{chart_id}-answers")
 
-    player = Player(chart_id, np.arange(len(strengths)), step_label="Setting", duration_s=7.0, choices=(
+    player = Player(chart_id, np.arange(len(strengths)), step_label="Strength setting", duration_s=7.0, choices=(
         Choice("concept", "Steer toward", tuple(steered), tuple(concepts.get(c, c) for c in steered)),
         Choice("method", "Method", tuple(methods), tuple(METHOD_NAMES[m] for m in methods)),
     ))

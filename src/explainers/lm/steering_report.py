@@ -106,9 +106,10 @@ def labels_table(interp, concepts: dict, shown_snippets: int = 2) -> _Html:
     for f in interp.meta["features"]:
         scale = max((max(s["values"]) for s in f["snippets"]), default=1.0)
         snippets = "".join(shaded_tokens(s["tokens"], s["values"], scale) for s in f["snippets"][:shown_snippets])
-        kind = (f"best detector of {html.escape(concepts.get(f['corpus_concept'], 'a concept'))}"
-                if f["kind"] == "concept" and f["corpus_concept"] else
-                "best detector of a concept, by its AUC" if f["kind"] == "concept" else "drawn at random")
+        kind = ("best detector of " + " and ".join(
+                    f"{html.escape(concepts.get(c, c))} (training AUC {a:.2f})"
+                    for c, a in zip(f["picked_for"], f["picked_auc"]))
+                if f["picked_for"] else "drawn at random")
         rows.append(
             f"<tr><td>#{f['feature']}<br><span class='lm-label'>{kind}</span></td><td>{snippets}</td>"
             f"<td>{html.escape(f['model_label']) or '<i>(nothing)</i>'}</td><td class='num'>{f['model_score']:.2f}</td>"
