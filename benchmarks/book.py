@@ -90,6 +90,7 @@ SCRUBBED = (
     ("one-neuron", "book/one-neuron.html"),
     ("cartpole-rewards", "book/learning-from-reward.html"),
     ("cartpole-agent", "book/learning-from-reward.html#cartpole-agent.checkpoint=solved&step=0"),  # 500 moving steps
+    ("steering-strength", "book/steering.html"),  # swaps a panel of eight answers
 )
 
 

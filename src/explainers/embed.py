@@ -70,7 +70,7 @@ def standalone_html(chart: Chart) -> str:
     )
 
 
-class _Html:
+class Html:
     """What a notebook cell returns to show raw HTML (myst-nb renders text/html as-is)."""
 
     def __init__(self, text: str):
@@ -80,5 +80,5 @@ class _Html:
         return self.text
 
 
-def show(chart: Chart) -> _Html:
-    return _Html(page_html(chart))
+def show(chart: Chart) -> Html:
+    return Html(page_html(chart))

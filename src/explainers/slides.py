@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 
 from .charts import REGISTRY
-from .embed import CHARTS_URL, _Html
+from .embed import CHARTS_URL, Html
 
 
 def snippet(chart_id: str, title: str) -> str:
@@ -12,7 +12,7 @@ def snippet(chart_id: str, title: str) -> str:
             'width="1100" height="760" style="border:0"></iframe>')
 
 
-def catalogue() -> _Html:
+def catalogue() -> Html:
     items = []
     for chart_id, entry in REGISTRY.items():
         items.append(
@@ -25,4 +25,4 @@ def catalogue() -> _Html:
             "<p>Embed it (with the file beside your slides):</p>"
             f"<pre><code>{html.escape(snippet(chart_id, entry.title))}</code></pre></section>"
         )
-    return _Html("".join(items))
+    return Html("".join(items))

@@ -10,7 +10,7 @@ import math
 import gymnasium as gym
 import numpy as np
 
-from ..embed import Chart, _Html
+from ..embed import Chart, Html
 from .chart import AGENT_ID, REWARDS_ID, agent_at_work, episode_end, reward_curve
 from .train import CartPoleConfig, train
 
@@ -181,7 +181,7 @@ def facts(timeline) -> dict:
     }
 
 
-def checkpoint_table(timeline) -> _Html:
+def checkpoint_table(timeline) -> Html:
     """The four checkpoints: when their weights played, and how their test episodes went."""
     meta = timeline.meta
     rows = "".join(
@@ -190,7 +190,7 @@ def checkpoint_table(timeline) -> _Html:
         f"<td>{timeline['eval_lengths'][c].min()} – {timeline['eval_lengths'][c].max()}</td>"
         f"<td>{int(timeline['eval_length'][c])}</td><td>{html.escape(episode_end(timeline, c))}</td></tr>"
         for c, name in enumerate(meta["checkpoints"]))
-    return _Html(
+    return Html(
         "<table class='table'><thead><tr><th>checkpoint</th><th>updates before it</th>"
         "<th>first training episode</th>"
         f"<th>its {meta['eval']['episodes']} test episodes: steps</th><th>recorded (median): steps</th>"

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-from ..embed import _Html
+from ..embed import Html
 from .bench import BenchConfig, ScheduleConfig, measure, serial_vs_parallel
 from .records import load_records
 
@@ -249,7 +249,7 @@ def facts(bench, steps, records) -> dict:
     }
 
 
-def series_table(bench, records=()) -> _Html:
+def series_table(bench, records=()) -> Html:
     """Every series: where it ran, in what type, and its best rate against its device's peak."""
     rows = []
     for timeline in [bench, *records]:
@@ -264,7 +264,7 @@ def series_table(bench, records=()) -> _Html:
                 f"<td>{DTYPE_NAMES.get(s['dtype'], s['dtype'])}</td><td>{s['threads'] or '—'}</td>"
                 f"<td>{html.escape(rate_text(b['gflops']))} at n = {b['n']:,}</td>"
                 f"<td>{fraction}</td></tr>")
-    return _Html(
+    return Html(
         "<table class='table'><thead><tr><th>series</th><th>device</th><th>type</th><th>threads</th>"
         "<th>best rate</th><th>of the device's peak</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 
-from ..embed import _Html
+from ..embed import Html
 from .corpus import FOCUS
 from .sae import dense_fraction
 from .train import OUTLIER_FACTOR
@@ -38,8 +38,8 @@ table.lm-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 </style>"""
 
 
-def _html(body: str) -> _Html:
-    return _Html(STYLE + f'<div class="lm-html">{body}</div>')
+def _html(body: str) -> Html:
+    return Html(STYLE + f'<div class="lm-html">{body}</div>')
 
 
 def _shade(value: float, scale: float) -> str:
@@ -66,7 +66,7 @@ def concept_name(label, concepts) -> str:
     return concepts.get(label, label) if label else "no concept"
 
 
-def polysemantic_sentences(analysis) -> _Html:
+def polysemantic_sentences(analysis) -> Html:
     poly = analysis.meta["polysemantic"]
     concepts = analysis.meta["concepts"]
     scale = max(max(s["values"]) for s in poly["sentences"])
@@ -88,7 +88,7 @@ def _histogram_svg(counts, edges) -> str:
             f'<line x1="0" y1="50.5" x2="100" y2="50.5" stroke="currentColor" stroke-width="0.4"/></svg>')
 
 
-def feature_cards(analysis) -> _Html:
+def feature_cards(analysis) -> Html:
     concepts = analysis.meta["concepts"]
     out = []
     for card in analysis.meta["cards"]:
@@ -105,7 +105,7 @@ def feature_cards(analysis) -> _Html:
     return _html('<div class="lm-cards">' + "".join(out) + "</div>")
 
 
-def metrics_table(trained, analysis) -> _Html:
+def metrics_table(trained, analysis) -> Html:
     m = analysis.meta["metrics"]
     rows = [
         ("L0 (latents active per token)", f"{m['l0']:.1f}"),
@@ -122,7 +122,7 @@ def metrics_table(trained, analysis) -> _Html:
                  f"<tbody>{body}</tbody></table>")
 
 
-def auc_table(analysis) -> _Html:
+def auc_table(analysis) -> Html:
     concepts = analysis.meta["concepts"]
     mlp_width = analysis.meta["n_neurons"] // analysis.meta["config"]["activations"]["layer"]
     rows = []

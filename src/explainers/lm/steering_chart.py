@@ -19,6 +19,7 @@ from .steering import MENTIONS, METHODS
 CHART_ID = "steering-strength"
 METHOD_COLOURS = {"feature": palette.DATA, "direction": "#ff7f0e"}
 METHOD_NAMES = {"feature": "SAE feature clamped", "direction": "mean-difference direction"}
+LEGEND_NAMES = {"feature": "feature", "direction": "mean difference"}  # short: the legend sits above a half-width plot
 ANSWERS_CSS = """
 :host { display: block; width: 100%; }
 .answers { font-size: 14px; line-height: 1.45; color: inherit; }
@@ -88,7 +89,7 @@ def steering_chart(result, concepts: dict, chart_id: str = CHART_ID) -> Chart:
         dash = "solid" if m == "feature" else "dashed"
         for fig, y in ((mention, "mention"), (fluency, "loss")):
             fig.line("x", y, source=lines[m], color=METHOD_COLOURS[m], line_width=3, line_dash=dash,
-                     legend_label=METHOD_NAMES[m])
+                     legend_label=LEGEND_NAMES[m])
             fig.scatter("x", y, source=lines[m], color=METHOD_COLOURS[m], size=6)
     for fig in (mention, fluency):  # above the plot: inside, it would cover the curves
         fig.legend.orientation = "horizontal"

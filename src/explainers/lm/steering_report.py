@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import math
 
-from ..embed import _Html
+from ..embed import Html
 from .report import _html, shaded_tokens
 from .steering import METHODS
 from .steering_chart import highlighted, reproduce_command
@@ -83,7 +83,7 @@ def example(result) -> dict:
     return {"setting": s, "index": i, "prompt": config["prompts"][i], "text": s["texts"][i]}
 
 
-def example_block(result, concepts: dict) -> _Html:
+def example_block(result, concepts: dict) -> Html:
     ex = example(result)
     s = ex["setting"]
     feature = result.meta["features"][s["concept"]]["feature"]
@@ -101,7 +101,7 @@ def example_block(result, concepts: dict) -> _Html:
         f"</tbody></table>")
 
 
-def labels_table(interp, concepts: dict, shown_snippets: int = 2) -> _Html:
+def labels_table(interp, concepts: dict, shown_snippets: int = 2) -> Html:
     rows = []
     for f in interp.meta["features"]:
         scale = max((max(s["values"]) for s in f["snippets"]), default=1.0)

@@ -5,7 +5,7 @@ import html
 
 import numpy as np
 
-from ..embed import _Html
+from ..embed import Html
 
 
 def converged_step(timeline, tolerance: float = 1e-4) -> int | None:
@@ -68,14 +68,14 @@ def facts(runs) -> dict:
     }
 
 
-def runs_table(runs) -> _Html:
+def runs_table(runs) -> Html:
     lambda_max = runs[0].meta["lambda_max"]
     rows = "".join(
         f"<tr><td>{t.meta['config']['learning_rate']:g}</td><td>{t.meta['config']['learning_rate'] * lambda_max:.2f}</td>"
         f"<td>{html.escape(t.meta['regime'])}</td><td>{html.escape(outcome(t))}</td></tr>"
         for t in runs
     )
-    return _Html(
+    return Html(
         "<table class='table'><thead><tr><th>learning rate η</th><th>η·λmax</th>"
         "<th>expected from the Hessian</th><th>what the run did</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"

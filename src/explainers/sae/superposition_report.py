@@ -5,7 +5,7 @@ import html
 
 import numpy as np
 
-from ..embed import _Html
+from ..embed import Html
 from .pentagon_sae import PentagonSAEConfig, train_pentagon_sae
 from .superposition_chart import represented_norm
 from .superposition import (DEDICATED, NOT_REPRESENTED, SUPERPOSITION, PhaseConfig, ToyConfig,
@@ -137,7 +137,7 @@ def facts(runs) -> dict:
         "run_where": run_where(runs)}
 
 
-def toy_table(toy) -> _Html:
+def toy_table(toy) -> Html:
     """One row per sparsity: what the displayed run did and how typical it was among the seeds."""
     s = toy.meta["settings"]
     all_seeds = np.array(toy.meta["n_represented_all_seeds"])
@@ -152,7 +152,7 @@ def toy_table(toy) -> _Html:
             f"<tr><td>{sp:g}</td><td>{1 - sp:g}</td><td>{toy.meta['n_represented_shown'][k]}</td>"
             f"<td>{html.escape(_list(np.round(angles).astype(int), '{}°'))}</td>"
             f"<td>{float(toy['loss'][-1, k]):.4f}</td><td>{html.escape(spread)}</td></tr>")
-    return _Html(
+    return Html(
         f"<table class='table'><thead><tr><th>sparsity S</th><th>density 1 − S</th><th>features kept "
         f"(norm &gt; {threshold:g})</th><th>angles between neighbouring kept features</th><th>final loss</th>"
         f"<th>features kept, over all {all_seeds.shape[1]} seeds</th></tr></thead>"
