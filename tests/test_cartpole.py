@@ -97,6 +97,14 @@ def test_policy_heatmap_is_a_probability_over_the_grid(tiny):
     assert tiny["grid_theta"][-1] == pytest.approx(tiny.meta["limits"]["theta_threshold_radians"])
 
 
+def test_recorded_angular_velocity_is_the_one_the_simulation_integrated(tiny):
+    # CartPole's Euler step: θ(t+1) = θ(t) + τ θ̇(t), with τ = 0.02 s
+    for c, n in enumerate(tiny["eval_length"]):
+        theta, theta_dot = tiny["eval_theta"][c, : n + 1], tiny["eval_theta_dot"][c, : n + 1]
+        assert np.all(np.isfinite(theta_dot))
+        np.testing.assert_allclose(theta[1:], theta[:-1] + 0.02 * theta_dot[:-1], atol=1e-5)
+
+
 def test_recorded_episodes_respect_the_termination_limits(tiny):
     limits = tiny.meta["limits"]
     for c, n in enumerate(tiny["eval_length"]):

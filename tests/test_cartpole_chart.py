@@ -66,6 +66,8 @@ def test_frames_past_an_episode_end_show_its_final_state(solved):
         np.testing.assert_array_equal(columns[f"theta{c}"][: n + 1], solved["eval_theta"][c, : n + 1])
         assert np.all(columns[f"x{c}"][n:] == solved["eval_x"][c, n])  # the end state, held
         assert np.all(columns[f"theta{c}"][n:] == solved["eval_theta"][c, n])
+        np.testing.assert_array_equal(columns[f"theta_dot{c}"][: n + 1], solved["eval_theta_dot"][c, : n + 1])
+        assert np.all(columns[f"theta_dot{c}"][n:] == solved["eval_theta_dot"][c, n])
         assert np.all(columns[f"action{c}"][n:] == -1)  # no action after the end
         np.testing.assert_array_equal(columns[f"action{c}"][:n], solved["eval_action"][c, :n])
 

@@ -135,7 +135,7 @@ def reward_curve(timeline, chart_id: str = REWARDS_ID) -> Chart:
 def recorded_episodes(timeline) -> dict[str, np.ndarray]:
     """Each checkpoint's recorded episode as columns over t = 0 .. the longest episode's end.
 
-    x and θ past an episode's end repeat its end state; the action is -1 and π(right) 0 from the end
+    x, θ and θ̇ past an episode's end repeat its end state; the action is -1 and π(right) 0 from the end
     on (the chart never shows them there). Nothing here is NaN.
     """
     lengths = timeline["eval_length"].astype(int)
@@ -145,6 +145,7 @@ def recorded_episodes(timeline) -> dict[str, np.ndarray]:
         index = np.minimum(np.arange(frames), n)  # the state at t, or the end state once past it
         columns[f"x{c}"] = timeline["eval_x"][c, index].astype(np.float32)
         columns[f"theta{c}"] = timeline["eval_theta"][c, index].astype(np.float32)
+        columns[f"theta_dot{c}"] = timeline["eval_theta_dot"][c, index].astype(np.float32)
         acting = np.arange(frames) < n
         safe = np.minimum(np.arange(frames), n - 1)
         columns[f"action{c}"] = np.where(acting, timeline["eval_action"][c, safe], -1).astype(np.int8)
@@ -238,15 +239,17 @@ def policy_view(timeline):
                    legend_label="π = 0.5: undecided")
     for side in (-limit, limit):
         fig.add_layout(Span(location=side, dimension="height", line_color=palette.MUTED, line_width=1))
-    bottom = float(theta_dot[0] - cell_y / 2)
-    angle = ColumnDataSource({"theta": [], "bottom": []})  # bottom: the triangle's place on the θ axis
-    fig.segment(x0="theta", y0=float(theta_dot[0] - cell_y / 2), x1="theta", y1=float(theta_dot[-1] + cell_y / 2),
-                source=angle, line_color=palette.CURRENT, line_width=3, level="overlay",
-                legend_label="current angle (θ̇ not recorded)")
-    fig.scatter("theta", "bottom", source=angle, marker="triangle", size=13, color=palette.CURRENT,
-                line_color="#5c0f10", level="overlay")
+    # the episode's last moments and its current state (θ, θ̇); marks on the overlay layer are not clipped,
+    # so agent.js holds them inside the map's box
+    state = ColumnDataSource({"theta": [], "theta_dot": []})
+    trail = ColumnDataSource({"theta": [], "theta_dot": []})
+    fig.line("theta", "theta_dot", source=trail, line_color=palette.PATH_EDGE, line_width=4, level="overlay")
+    fig.line("theta", "theta_dot", source=trail, line_color=palette.PATH, line_width=2, level="overlay")
+    fig.scatter("theta", "theta_dot", source=state, marker="circle", size=13, color=palette.CURRENT,
+                line_color="#5c0f10", level="overlay", legend_label="current (θ, θ̇), last 20 steps")
     legend_below(fig)
-    return column(fig, colour_key(mapper), sizing_mode="stretch_width"), image, boundary, angle, bottom
+    box = [float(fig.x_range.start), float(fig.x_range.end), float(fig.y_range.start), float(fig.y_range.end)]
+    return column(fig, colour_key(mapper), sizing_mode="stretch_width"), image, boundary, state, trail, box
 
 
 def colour_key(mapper):
@@ -299,7 +302,7 @@ def agent_at_work(timeline, chart_id: str = AGENT_ID, seconds_per_step: float | 
 
     cart_fig, cart, wedge, push, status = cart_view(limits)
     cart.name = f"{chart_id}-cart"
-    policy_fig, image, boundary, angle, bottom = policy_view(timeline)
+    policy_fig, image, boundary, state, trail, map_box = policy_view(timeline)
     limits_fig, trace, now = limits_view(limits, frames)
     # a byte per cell (π steps of 1/255, finer than the 11 colours) ships a quarter of float32's bytes
     policies = ColumnDataSource({"image": list(np.round(timeline["p_right"] * 255).astype(np.uint8))})
@@ -311,10 +314,10 @@ def agent_at_work(timeline, chart_id: str = AGENT_ID, seconds_per_step: float | 
         "cartpole/agent.js", episodes=episodes, lengths=lengths,
         ends=[episode_end(timeline, c) for c in range(len(lengths))],
         cart=cart, wedge=wedge, push=push, status=status, image=image, policies=policies, boundary=boundary,
-        boundaries=decision_boundaries(timeline), angle=angle, trace=trace, now=now, limits_range=limits_fig.x_range,
+        boundaries=decision_boundaries(timeline), state=state, trail=trail, map_box=map_box, trace=trace, now=now,
+        limits_range=limits_fig.x_range,
         pole=POLE, pivot_y=PIVOT_Y, cart_w=CART_W, cart_y=CART_H / 2,
         theta_limit=limits["theta_threshold_radians"], x_limit=limits["x_threshold"],
-        theta_dot_bottom=bottom,
     )
     layout = column(cart_fig, row(policy_fig, limits_fig, sizing_mode="stretch_width"), player.layout,
                     sizing_mode="stretch_width")

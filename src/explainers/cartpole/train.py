@@ -259,6 +259,7 @@ def _train(config: CartPoleConfig) -> Timeline:
     T = limits["max_episode_steps"]
     eval_x = np.full((4, T + 1), np.nan, dtype=np.float32)
     eval_theta = np.full((4, T + 1), np.nan, dtype=np.float32)
+    eval_theta_dot = np.full((4, T + 1), np.nan, dtype=np.float32)
     eval_action = np.full((4, T), -1, dtype=np.int8)
     eval_p_right = np.full((4, T), np.nan, dtype=np.float32)
     eval_length = np.zeros(4, dtype=np.int32)
@@ -268,7 +269,7 @@ def _train(config: CartPoleConfig) -> Timeline:
         path, actions, probs, eval_lengths[c] = evaluate(update)
         policy.load_state_dict(weights[update])
         n = len(actions)
-        eval_x[c, : n + 1], eval_theta[c, : n + 1] = path[:, 0], path[:, 2]
+        eval_x[c, : n + 1], eval_theta[c, : n + 1], eval_theta_dot[c, : n + 1] = path[:, 0], path[:, 2], path[:, 3]
         eval_action[c, :n], eval_p_right[c, :n], eval_length[c] = actions, probs, n
         heatmaps[c] = p_right(policy, grid.reshape(-1, 4), device).reshape(grid.shape[:2])
 
@@ -313,7 +314,8 @@ def _train(config: CartPoleConfig) -> Timeline:
                 "update": np.array(update_of_episode)},
         fixed={"checkpoint_episode": checkpoint_episode,
                "eval_length": eval_length, "eval_lengths": eval_lengths,
-               "eval_x": eval_x, "eval_theta": eval_theta, "eval_action": eval_action,
+               "eval_x": eval_x, "eval_theta": eval_theta, "eval_theta_dot": eval_theta_dot,
+               "eval_action": eval_action,
                "eval_p_right": eval_p_right, "grid_theta": theta.astype(np.float32),
                "grid_theta_dot": theta_dot.astype(np.float32), "p_right": heatmaps},
         meta=meta,
