@@ -29,13 +29,13 @@ status.text = ended ? `episode ended at t = ${n}: ${ends[c]}` : "";
 const degrees = (theta * 180) / Math.PI;
 const theta_dots = episodes.data["theta_dot" + c];
 const theta_dot = (theta_dots[t] * 180) / Math.PI;
-// the current state and the last 20 steps on the map; a state off the map is drawn at its edge
+// the current state and the latest steps on the map; a state off the map is drawn at its edge
 const inBox = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
 const onMap = (i) => [inBox((episodes.data["theta" + c][i] * 180) / Math.PI, map_box[0], map_box[1]),
                       inBox((theta_dots[i] * 180) / Math.PI, map_box[2], map_box[3])];
 const here = onMap(t);
 state.data = { theta: [here[0]], theta_dot: [here[1]] };
-const from = Math.max(0, t - 20);
+const from = Math.max(0, t - trail_steps);
 const recent = Array.from({ length: t - from + 1 }, (_, k) => onMap(from + k));
 trail.data = { theta: recent.map((p) => p[0]), theta_dot: recent.map((p) => p[1]) };
 if (image.shownCheckpoint !== c) { // the heat map and the trace change only with the checkpoint

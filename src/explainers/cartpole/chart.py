@@ -218,6 +218,9 @@ def cart_view(limits):
     return fig, cart, wedge, push, status
 
 
+TRAIL_STEPS = 20  # the policy map's trail: this many of the episode's latest steps
+
+
 def policy_view(timeline):
     meta = timeline.meta
     theta, theta_dot = np.degrees(timeline["grid_theta"]), np.degrees(timeline["grid_theta_dot"])
@@ -246,7 +249,7 @@ def policy_view(timeline):
     fig.line("theta", "theta_dot", source=trail, line_color=palette.PATH_EDGE, line_width=4, level="overlay")
     fig.line("theta", "theta_dot", source=trail, line_color=palette.PATH, line_width=2, level="overlay")
     fig.scatter("theta", "theta_dot", source=state, marker="circle", size=13, color=palette.CURRENT,
-                line_color="#5c0f10", level="overlay", legend_label="current (θ, θ̇), last 20 steps")
+                line_color="#5c0f10", level="overlay", legend_label=f"current (θ, θ̇), last {TRAIL_STEPS} steps")
     legend_below(fig)
     box = [float(fig.x_range.start), float(fig.x_range.end), float(fig.y_range.start), float(fig.y_range.end)]
     return column(fig, colour_key(mapper), sizing_mode="stretch_width"), image, boundary, state, trail, box
@@ -315,7 +318,7 @@ def agent_at_work(timeline, chart_id: str = AGENT_ID, seconds_per_step: float | 
         ends=[episode_end(timeline, c) for c in range(len(lengths))],
         cart=cart, wedge=wedge, push=push, status=status, image=image, policies=policies, boundary=boundary,
         boundaries=decision_boundaries(timeline), state=state, trail=trail, map_box=map_box, trace=trace, now=now,
-        limits_range=limits_fig.x_range,
+        limits_range=limits_fig.x_range, trail_steps=TRAIL_STEPS,
         pole=POLE, pivot_y=PIVOT_Y, cart_w=CART_W, cart_y=CART_H / 2,
         theta_limit=limits["theta_threshold_radians"], x_limit=limits["x_threshold"],
     )

@@ -21,7 +21,6 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import torch
 
 from ..cache import cached
 from ..device import describe, pick

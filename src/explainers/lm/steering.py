@@ -235,6 +235,7 @@ def steering_setup(config: SteeringConfig, device=None):
             "direction_norm": float(np.linalg.norm(direction)),
             "direction": direction.astype(np.float32),
         }
+    # the sink threshold of the previous chapter (10 × the median norm), from a sample of kept tokens
     limit = float(np.median(np.linalg.norm(resid[keep[:20000]].astype(np.float32), axis=1)) * 10.0)
     median_norm = limit / 10.0
     return sae, chosen, limit, median_norm

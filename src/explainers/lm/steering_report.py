@@ -69,16 +69,8 @@ def verdicts(result, concepts: dict) -> dict:
 def example(result) -> dict:
     """One generation to reproduce: the first steered setting found, else the strongest feature clamp."""
     config = result.meta["config"]
-    for method in ("feature", "direction"):
-        for concept in config["concepts"]:
-            s = first_steered(result, concept, method)
-            if s:
-                break
-        else:
-            continue
-        break
-    else:
-        s = best_setting(result, config["concepts"][0], "feature")
+    steered = (first_steered(result, c, m) for m in ("feature", "direction") for c in config["concepts"])
+    s = next((s for s in steered if s), None) or best_setting(result, config["concepts"][0], "feature")
     i = next((i for i, m in enumerate(s["mentions"]) if m), 0)
     return {"setting": s, "index": i, "prompt": config["prompts"][i], "text": s["texts"][i]}
 
