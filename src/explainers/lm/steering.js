@@ -8,8 +8,7 @@ for (const [i, source] of [[0, lines_feature], [1, lines_direction]]) {
 }
 const curve = curves[c][m];
 const loss = curve.loss[frame];
-marker.data = { x: [strengths[frame]], mention: [curve.mention_fraction[frame]],
-                loss: [Number.isFinite(loss) ? loss : NaN] };
+marker.data = { x: [strengths[frame]], mention: [curve.mention_fraction[frame]], loss: [loss] };
 answers.text = pages[c][m][frame];
 return [
   ["strength", `${strengths[frame]}× largest activation`],

@@ -56,10 +56,6 @@ def answers_html(setting: dict, prompts, concept_name: str) -> str:
             f"(marked). Reproduce: <code>{html.escape(command)}</code></div><ol>{items}</ol></div>")
 
 
-def _finite(values) -> list:
-    return [float(v) if math.isfinite(v) else float("nan") for v in values]
-
-
 def steering_chart(result, concepts: dict, chart_id: str = CHART_ID) -> Chart:
     config = result.meta["config"]
     steered = list(config["concepts"])
@@ -67,7 +63,7 @@ def steering_chart(result, concepts: dict, chart_id: str = CHART_ID) -> Chart:
     by_key = {(s["concept"], s["method"], s["strength"]): s for s in result.meta["settings"]}
     methods = list(METHODS)
     # curves[c][m] = {"mention": [...], "loss": [...], "repetition": [...]}, html[c][m][strength index]
-    curves = [[{k: _finite([by_key[(c, m, s)][k] for s in strengths]) for k in ("mention_fraction", "loss", "repetition")}
+    curves = [[{k: [by_key[(c, m, s)][k] for s in strengths] for k in ("mention_fraction", "loss", "repetition")}
                for m in methods] for c in steered]
     pages = [[[answers_html(by_key[(c, m, s)], config["prompts"], concepts.get(c, c)) for s in strengths]
               for m in methods] for c in steered]
