@@ -5,13 +5,14 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from explainers.lm import corpus
-from explainers.lm.analysis import auc
+from explainers.lm import corpus, wordnet
+from explainers.real_model.detection import auc
 from explainers.lm.model import INSTALL, ModelMissing, packaged_gguf, resolve
 from explainers.lm.sae import (TopKSAE, ce_loss_recovered, dead_fraction, dense_fraction, explained_variance,
                                feature_density, l0)
@@ -44,10 +45,10 @@ def test_loader_works_offline_and_splicing_the_identity_changes_no_loss(tmp_path
     script = textwrap.dedent("""
         import json, torch
         from explainers.lm.model import load
-        from explainers.lm.activations import encode_sentences
-        from explainers.lm.analysis import spliced_losses
+        from explainers.lm.activations import encode
+        from explainers.real_model.train import spliced_losses
         lm = load(device=torch.device("cpu"))
-        seqs = encode_sentences(lm.tokenizer, ["The cat sat on the mat.", "Apple sold more phones."])
+        seqs = encode(lm.tokenizer, ["The cat sat on the mat.", "Apple sold more phones."])
         losses, n = spliced_losses(lm, 12, seqs, lambda h: h, torch.device("cpu"), float("inf"))
         print(json.dumps({"layers": lm.n_layers, "width": lm.width, "losses": losses, "n": n}))
     """)
@@ -62,15 +63,74 @@ def test_loader_works_offline_and_splicing_the_identity_changes_no_loss(tmp_path
     assert result["losses"]["zero"] > result["losses"]["clean"] + 1.0
 
 
-def test_corpus_has_labelled_sentences_with_a_held_out_share_of_every_concept():
-    sentences = corpus.sentences()
-    assert len(sentences) >= 300
+FIXTURES = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def tiny_wordnet(monkeypatch):
+    """A WordNet of 18 real noun lines (dog, cat and their ancestors) plus a few verbs, adjectives and
+    adverbs, and a fortunes folder of two files (one of them technical, which the corpus skips)."""
+    monkeypatch.setenv(wordnet.ENV, str(FIXTURES / "wordnet"))
+    monkeypatch.setenv(corpus.FORTUNES_ENV, str(FIXTURES / "fortunes"))
+
+
+def test_a_wordnet_line_gives_lemmas_definition_examples_category_and_hypernyms():
+    line = ("02084071 05 n 03 dog 0 domestic_dog 0 Canis_familiaris 0 003 @ 02083346 n 0000 @ 01317541 n 0000 "
+            "~ 01322604 n 0000 | a member of the genus Canis; occurs in many breeds; \"the dog barked all night\"  ")
+    synset = wordnet.parse_line(line)
+    assert synset.key == "n02084071" and synset.lexname == "noun.animal"
+    assert synset.lemmas == ("dog", "domestic_dog", "Canis_familiaris")
+    assert synset.hypernyms == ("n02083346", "n01317541")
+    assert synset.examples == ("the dog barked all night",)
+    assert synset.definition == "a member of the genus Canis; occurs in many breeds"
+    assert synset.text == "dog: a member of the genus Canis; occurs in many breeds. The dog barked all night."
+
+
+def test_wordnet_items_are_labelled_by_the_concept_above_them(tiny_wordnet):
+    items = {item.key: item for item in corpus.wordnet_items()}
+    assert items["n02085374"].label == "dog"  # toy dog -> dog
+    assert items["n02121808"].label == "feline"  # domestic cat -> cat -> feline
+    assert items["n02075296"].label == ""  # carnivore: above both concepts, in neither
+    assert items["v00001740"].label == "" and "breathe" in items["v00001740"].text
+    assert all(item.test == corpus.held_out(key) for key, item in items.items())
+
+
+def test_fortunes_skip_technical_files_and_fragments(tiny_wordnet):
+    texts = [item.text for item in corpus.fortune_items()]
+    assert texts[0] == "A friend is a present you give yourself. -- Robert Louis Stevenson"
+    assert not any("print" in t for t in texts)  # the perl file is skipped
+    assert "short" not in texts  # fragments under 20 characters are dropped
+
+
+def test_a_missing_corpus_names_the_command_that_installs_it(monkeypatch, tmp_path):
+    monkeypatch.setenv(wordnet.ENV, str(tmp_path))
+    with pytest.raises(wordnet.CorpusMissing) as error:
+        corpus.wordnet_items()
+    assert "apt-get install wordnet-base fortunes" in str(error.value)
+
+
+def test_the_split_is_a_rule_on_identity_holding_out_about_three_in_ten():
+    keys = [f"n{i:08d}" for i in range(5000)]
+    share = np.mean([corpus.held_out(k) for k in keys])
+    assert 0.27 < share < 0.33
+    assert [corpus.held_out(k) for k in keys[:50]] == [corpus.held_out(k) for k in keys[:50]]
+
+
+def test_the_written_corpus_keeps_its_hand_labelled_cases():
+    sentences = corpus.written_items()
     assert len({s.text for s in sentences}) == len(sentences), "no sentence appears twice"
-    for label in corpus.concepts():
-        mine = [s for s in sentences if s.label == label]
-        assert 0.2 < np.mean([s.test for s in mine]) < 0.4
-    assert set(corpus.FOCUS) <= set(corpus.concepts())
-    assert len(corpus.general_text()) > 100_000
+    assert set(corpus.FOCUS) <= set(corpus.written_concepts())
+    for label in corpus.written_concepts():
+        assert 0.2 < np.mean([s.test for s in sentences if s.label == label]) < 0.4
+
+
+@pytest.mark.skipif(not Path("/usr/share/wordnet/data.noun").exists(), reason="WordNet is installed by make setup")
+def test_the_installed_corpus_has_at_least_15_concepts_with_40_held_out_items_and_little_code():
+    items = corpus.items()
+    tested = corpus.tested_concepts(items)
+    assert len(tested) >= 15
+    assert set(corpus.concept_roots()) == set(corpus.CONCEPTS)  # every root lemma exists in WordNet 3.0
+    assert {i.source for i in items} == {"wordnet", "fortunes", "written"}
 
 
 def test_explained_variance_known_answers():
@@ -126,7 +186,7 @@ def test_auc_matches_the_rank_definition_with_ties():
 
 
 def test_token_shading_escapes_text_and_scales_alpha():
-    from explainers.lm.report import shaded_tokens
+    from explainers.lm.shading import shaded_tokens
 
     out = shaded_tokens(["<b>", " apple"], [0.0, 2.0], scale=2.0, label="fruit")
     assert "&lt;b&gt;" in out and "<b>" not in out
@@ -134,7 +194,7 @@ def test_token_shading_escapes_text_and_scales_alpha():
 
 
 def test_polysemantic_search_finds_a_planted_two_concept_neuron_and_skips_related_pairs():
-    from explainers.lm.analysis import polysemantic_neuron
+    from explainers.real_model.train import polysemantic_neuron
 
     names = ["apple_fruit", "apple_company", "dog", "cat", "golden_gate", "music"]
     labels = np.repeat(names, 10)
@@ -148,20 +208,24 @@ def test_polysemantic_search_finds_a_planted_two_concept_neuron_and_skips_relate
 
 
 def test_sparse_codes_give_the_same_measures_as_the_dense_codes():
-    from explainers.lm.analysis import encode_all, held_out_explained_variance, sentence_max
+    from explainers.lm.codes import SparseCodes, encode
+    from explainers.real_model.train import held_out_explained_variance
 
     torch.manual_seed(0)
     sae = TopKSAE(d_in=12, d_sae=40, k=3).requires_grad_(False)
     resid = np.random.default_rng(1).normal(size=(300, 12)).astype(np.float16)
-    codes = encode_all(sae, resid, torch.device("cpu"), chunk=64)
+    codes = SparseCodes(*encode(sae, resid, torch.device("cpu"), chunk=64), 40)
     dense = sae.encode(torch.from_numpy(resid.astype(np.float32))).half().float()
     rows = np.arange(0, 300, 2)
     assert torch.allclose(codes.dense(rows), dense[rows])
     assert codes.l0(rows) == pytest.approx(l0(dense[rows]))
     assert codes.density(rows) == pytest.approx(feature_density(dense[rows]))
     assert np.allclose(codes.column(5), dense[:, 5].numpy())
+    assert np.allclose(codes.columns([5, 0, 39]), dense[:, [5, 0, 39]].numpy())
     x = torch.from_numpy(resid[rows].astype(np.float32))
     assert held_out_explained_variance(sae, resid, rows, codes, torch.device("cpu"), chunk=50) == pytest.approx(
         explained_variance(x, sae.decode(dense[rows])), abs=1e-5)
-    sentence = np.repeat(np.arange(30), 10)
-    assert np.allclose(sentence_max(codes, sentence, 30)[4], dense[40:50].max(0).values.numpy())
+    item = np.repeat(np.arange(30), 10)
+    assert np.allclose(codes.item_max(item, 30)[4], dense[40:50].max(0).values.numpy())
+    kept = np.arange(0, 300, 3)
+    assert np.allclose(codes.item_max(item[kept], 30, rows=kept)[4], dense[kept[(kept >= 40) & (kept < 50)]].max(0).values.numpy())

@@ -1,4 +1,4 @@
-"""Steering and automated interpretation: the edits, the measures, the labellers, and the book's runs."""
+"""Steering: the edits, the feature rule, the measures, and the book's runs."""
 import subprocess
 import sys
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from explainers.lm import interpret, steering
 from explainers.lm.sae import TopKSAE
+from explainers.steering import train as steering
+from explainers.steering import words
 from explainers.timeline import Timeline
 
 
@@ -61,12 +62,11 @@ def test_steering_hook_edits_every_position_but_sinks_and_is_removed_afterwards(
 
 
 def test_mentions_match_words_not_parts_of_words():
-    assert steering.mentions("golden_gate", "We crossed the Golden Gate at dawn")
-    assert steering.mentions("golden_gate", "Two bridges span the bay")
-    assert not steering.mentions("golden_gate", "An abridged edition")
-    assert steering.mentions("dog", "Puppies love to play")
-    assert not steering.mentions("dog", "I ate a hotdog")
-    assert steering.mentions("music", "She sings in a band")
+    assert words.mentions("golden_gate", "We crossed the Golden Gate at dawn")
+    assert words.mentions("golden_gate", "Two bridges span the bay")
+    assert not words.mentions("golden_gate", "An abridged edition")
+    assert words.mentions("dog", "Puppies love to play")
+    assert not words.mentions("dog", "I ate a hotdog")
 
 
 def test_repetition_is_the_share_of_repeated_trigrams():
@@ -76,65 +76,25 @@ def test_repetition_is_the_share_of_repeated_trigrams():
     assert steering.repetition([1, 2]) == 0
 
 
-def test_mean_difference_and_feature_choice():
+def test_mean_difference_and_the_feature_rule():
     resid = np.array([[1.0, 0], [3.0, 0], [0, 1.0], [0, 3.0]])
     rows = np.arange(4)
     labels = np.array(["a", "a", "b", "b"])
     assert np.allclose(steering.mean_difference(resid, rows, labels, "a"), [2, -2])
-    decoder = np.array([[1.0, -1.0], [1.0, 0.0], [0.0, 1.0]])
-    direction = np.array([2.0, -2.0])
-    # feature 0 points exactly along the direction but detects poorly: feature 1 is chosen
-    assert steering.choose_feature(np.array([0.6, 0.95, 0.99]), decoder, direction, 0.9) == 1
-    # no feature detects well enough: the best detector is the fallback
-    assert steering.choose_feature(np.array([0.6, 0.7, 0.8]), decoder, direction, 0.9) == 2
+    raises = np.array([5.0, 1.0, 3.0])
+    # feature 0 raises the concept's words most but detects poorly: feature 2 is chosen among detectors
+    assert steering.choose_feature(np.array([0.6, 0.95, 0.99]), raises, 0.9) == 2
+    # no feature detects well enough: the ten best detectors are the candidates
+    assert steering.choose_feature(np.array([0.6, 0.7, 0.8]), raises, 0.9) == 0
 
 
-def test_labels_become_word_stems_and_predict_the_texts_that_contain_them():
-    assert interpret.label_stems("Dogs and the Golden Gate") == ["dog", "gate", "golde"]
-    assert interpret.label_stems("the same thing") == []
-    texts = ["My dog barks", "The golden hour", "Python code", "hotdog stand"]
-    assert interpret.simulate("dogs", texts).tolist() == [True, False, False, False]
-    assert interpret.simulate("the same thing", texts).tolist() == [False] * 4
-
-
-def test_explanation_score_is_the_correlation_and_zero_when_flat():
-    actual = np.array([0.0, 2.0, 0.0, 3.0])
-    assert interpret.explanation_score(actual > 0, actual) == pytest.approx(np.corrcoef(actual > 0, actual)[0, 1])
-    assert interpret.explanation_score(np.array([True, False, True, False]), actual) < 0
-    assert interpret.explanation_score(np.zeros(4, bool), actual) == 0.0
-
-
-def test_clean_label_keeps_the_first_clause_of_the_first_line():
-    assert interpret.clean_label(" the cat.\nMore") == "the cat"
-    assert interpret.clean_label(' "sports", football and more') == "sports"
-    assert interpret.clean_label("\n\n") == ""
-
-
-def test_marked_snippet_brackets_the_peak_token_keeping_its_space():
-    assert interpret.marked(["The", " Golden", " Gate", " rises"], 2) == "The Golden «Gate» rises"
-
-
-def test_top_snippets_take_one_peak_per_sequence_from_allowed_rows_only():
-    values = np.array([5.0, 4.0, 0.0, 3.0, 9.0, 1.0])
-    seq = np.array([0, 0, 0, 1, 1, 2])
-    allowed = np.array([True, True, True, True, False, True])
-    snippets = interpret.top_snippets(values, seq, allowed, n=5, before=1, after=1)
-    assert [(rows.tolist(), peak) for rows, peak in snippets] == [([0, 1], 0), ([3, 4], 0), ([5], 0)]
-
-
-def test_corpus_label_falls_back_to_the_commonest_visible_peak_token():
-    concepts = {"dog": "dogs", "cat": "cats"}
-    assert interpret.corpus_label({"dog": 0.95, "cat": 0.5}, [" x"], concepts, 0.8) == ("dogs", "dog")
-    assert interpret.corpus_label({"dog": 0.6, "cat": 0.5}, [" def", "\n", " def", " x"], concepts, 0.8) == (
-        "the token “def”", None)
-    assert interpret.corpus_label({"dog": 0.6}, ["  ", "\n"], {"dog": "dogs"}, 0.8) == ("white space", None)
-
-
-def test_pick_features_keeps_concept_features_once_and_draws_live_non_dense_ones():
-    density = np.array([0.0, 0.01, 0.5, 0.02, 0.03, 0.0, 0.04])
-    picked = interpret.pick_features({"dog": 3, "cat": 3, "sea": 1}, density, n_random=5, seed=0)
-    assert picked[:2] == [(3, ["dog", "cat"]), (1, ["sea"])]
-    assert sorted(f for f, why in picked if not why) == [4, 6]  # dead 0, 5 and dense 2 excluded
+def test_promotion_measures_how_far_a_direction_raises_words_above_the_vocabulary():
+    rng = np.random.default_rng(0)
+    unembed = rng.normal(size=(500, 8)).astype(np.float32)
+    decoder = rng.normal(size=(6, 8))
+    decoder[4] = unembed[[7, 9]].sum(0)  # writes words 7 and 9
+    scores = steering.promotion(decoder, unembed, [7, 9], chunk=4)
+    assert int(np.argmax(scores)) == 4 and scores[4] > 1
 
 
 def _result(mentions: dict) -> Timeline:
@@ -146,16 +106,16 @@ def _result(mentions: dict) -> Timeline:
             said = [i < round(frac * 4) for i in range(4)]
             settings.append({"concept": concept, "method": method, "strength": float(s), "texts": ["a dog"] * 4,
                              "mentions": said, "losses": [1.0] * 4, "mention_fraction": frac, "loss": 1.0 + s,
-                             "repetition": 0.0, "tokens": [2] * 4})
+                             "repetition": 0.0, "tokens": [2] * 4, "added_norm": s / 2})
     concepts = sorted({c for c, _ in mentions})
     return Timeline(meta={"config": {"concepts": concepts, "strengths": strengths, "prompts": ["p"] * 4,
                                      "max_new_tokens": 8},
-                          "settings": settings, "layer": 3,
+                          "settings": settings, "layer": 3, "concept_names": {"dog": "dogs", "cat": "cats"},
                           "features": {c: {"feature": 5} for c in concepts}})
 
 
 def test_verdicts_say_which_method_worked_from_which_strength_and_the_best_of_the_rest():
-    from explainers.lm.steering_report import example, verdicts
+    from explainers.steering.facts import example, verdicts
 
     result = _result({("dog", "feature"): [0, 0.25, 0.25], ("dog", "direction"): [0, 0.5, 1.0],
                       ("cat", "feature"): [0, 0, 0], ("cat", "direction"): [0, 0.25, 0.75]})
@@ -168,11 +128,10 @@ def test_verdicts_say_which_method_worked_from_which_strength_and_the_best_of_th
 
 
 def test_chart_marks_mentions_and_escapes_the_answers():
-    from explainers.lm.steering_chart import highlighted, steering_chart
+    from explainers.steering.charts import highlighted, steering_chart
 
     assert highlighted("dog", "<b>My Dog</b>") == "&lt;b&gt;My <mark>Dog</mark>&lt;/b&gt;"
-    chart = steering_chart(_result({("dog", "feature"): [0, 0.25, 0.5], ("dog", "direction"): [0, 1, 1]}),
-                           {"dog": "dogs"})
+    chart = steering_chart(_result({("dog", "feature"): [0, 0.25, 0.5], ("dog", "direction"): [0, 1, 1]}))
     assert chart.id == "steering-strength"
 
 
@@ -180,7 +139,7 @@ def test_chart_marks_mentions_and_escapes_the_answers():
 
 @pytest.fixture(scope="module")
 def steered():
-    return steering.book_run()
+    return steering.runs()
 
 
 def test_book_run_shares_one_unsteered_baseline_and_scores_every_setting(steered):
@@ -204,7 +163,7 @@ def test_steering_changes_the_answers_and_breaks_them_at_the_top_strength(steere
     by = {(s["concept"], s["method"], s["strength"]): s for s in steered.meta["settings"]}
     top = float(max(config["strengths"]))
     for concept in config["concepts"]:
-        for method in steering.METHODS:
+        for method in words.METHODS:
             assert by[(concept, method, top)]["texts"] != by[(concept, method, 0.0)]["texts"]
             # the strongest push makes text the unsteered model finds far less likely
             assert by[(concept, method, top)]["loss"] > by[(concept, method, 0.0)]["loss"] + 0.5
@@ -212,7 +171,7 @@ def test_steering_changes_the_answers_and_breaks_them_at_the_top_strength(steere
 
 def test_reproduce_command_prints_the_books_answers_for_one_setting(steered):
     by = {(s["concept"], s["method"], s["strength"]): s for s in steered.meta["settings"]}
-    concept, method, strength = steered.meta["config"]["concepts"][0], "direction", 1.5
+    concept, method, strength = steered.meta["config"]["concepts"][0], "direction", 4.0
     out = subprocess.run([sys.executable, "-m", "explainers", "steer", concept, method, f"{strength:g}"],
                          capture_output=True, text=True, check=True).stdout
     for prompt, text in zip(steered.meta["config"]["prompts"], by[(concept, method, strength)]["texts"]):
@@ -223,14 +182,3 @@ def test_steer_command_rejects_an_unknown_concept():
     out = subprocess.run([sys.executable, "-m", "explainers", "steer", "kittens", "feature", "2"],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "kittens" in out.stderr
-
-
-def test_book_interpretation_scores_every_label_on_held_out_text():
-    labelled = interpret.book_run()
-    features = labelled.meta["features"]
-    assert len(features) == len({f["feature"] for f in features})
-    assert sum(f["kind"] == "random" for f in features) == labelled.meta["config"]["n_random"]
-    for f in features:
-        assert -1 <= f["model_score"] <= 1 and -1 <= f["corpus_score"] <= 1
-        assert f["snippets"] and all(len(s["tokens"]) == len(s["values"]) for s in f["snippets"])
-    assert labelled.meta["n_items"] == labelled.meta["n_sentence_items"] + labelled.meta["n_general_items"]

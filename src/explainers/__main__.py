@@ -22,10 +22,10 @@ def main(argv=None) -> int:
     steer = commands.add_parser("steer", help="generate the steering chapter's answers for one setting again")
     steer.add_argument("concept", help="a steered concept, e.g. golden_gate")
     steer.add_argument("method", choices=["feature", "direction"])
-    steer.add_argument("strength", type=float, help="multiple of the feature's largest activation, e.g. 1.5")
+    steer.add_argument("strength", type=float, help="multiple of the feature's largest activation, e.g. 4")
     args = parser.parse_args(argv)
     if args.command == "steer":
-        from .lm.steering import reproduce
+        from .steering.train import reproduce
 
         try:
             answers = reproduce(args.concept, args.method, args.strength)

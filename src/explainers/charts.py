@@ -55,15 +55,15 @@ def _superposition(chart_id: str) -> Chart:
 
 
 def _real_model(chart_id: str) -> Chart:
-    from .lm.chart import book_chart
+    from .real_model import charts, train
 
-    return book_chart(chart_id)
+    return charts.chart(chart_id, train.runs())
 
 
 def _steering(chart_id: str) -> Chart:
-    from .lm.steering_chart import book_chart
+    from .steering import charts, train
 
-    return book_chart(chart_id)
+    return charts.chart(chart_id, train.runs())
 
 
 def _entries(page: str, builder, titles: dict[str, str]) -> dict[str, Entry]:
@@ -94,7 +94,8 @@ REGISTRY: dict[str, Entry] = {
         "real-model-sae-training": "Training a TopK SAE on SmolLM2's residual stream",
         "real-model-density": "Feature density of the SAE's latents",
         "real-model-dog-cat": "A dog sentence and a cat sentence in the SAE's latent space",
-        "real-model-auc": "Monosemanticity: single neurons vs single SAE features",
+        "real-model-auc": "Detecting WordNet concepts: the best single feature against the best single neuron",
+        "real-model-interpretability": "How well an automatic explanation predicts random features and random neurons",
     }),
     **_entries("steering", _steering, {
         "steering-strength": "Steering SmolLM2: answers, mentions and fluency against strength",

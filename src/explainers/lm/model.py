@@ -70,8 +70,21 @@ def resolve(source: str | Path | None):
     return str(source), None, str(source)  # a model id on the Hugging Face hub
 
 
+def dequantized_folder(gguf: Path) -> Path:
+    """Where the float32 copy of a GGUF file is kept, named by the file's content hash."""
+    from ..cache import cache_dir, file_hash
+
+    stat = gguf.stat()
+    return cache_dir() / "models" / f"{gguf.stem}-{file_hash(str(gguf), stat.st_mtime_ns, stat.st_size)[:16]}"
+
+
 def load(source: str | Path | None = None, device=None) -> LanguageModel:
-    """The model and its tokenizer, float32, eval mode. ``source``: id, folder, .gguf file, or None."""
+    """The model and its tokenizer, float32, eval mode. ``source``: id, folder, .gguf file, or None.
+
+    Dequantizing a GGUF file takes most of a load (about 15 s on two cores), so the first load saves the
+    float32 weights next to the book's cache and later loads read those; the copy is named by the GGUF
+    file's hash, so a different file never reuses it.
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -80,6 +93,9 @@ def load(source: str | Path | None = None, device=None) -> LanguageModel:
 
     where, gguf_file, label = resolve(source)
     kwargs = {"gguf_file": gguf_file} if gguf_file else {}
+    copy = dequantized_folder(Path(where) / gguf_file) if gguf_file else None
+    if copy is not None and (copy / "complete").exists():
+        where, kwargs = str(copy), {}
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # GGUF dequantization logs at warning level
     try:
@@ -87,8 +103,31 @@ def load(source: str | Path | None = None, device=None) -> LanguageModel:
         model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **kwargs)
     finally:
         hf_logging.set_verbosity(verbosity)
+    if copy is not None and kwargs:
+        save_copy(model, tokenizer, copy)
     device = device or pick()
     model = model.to(device).eval()
     config = model.config
     return LanguageModel(model, tokenizer, label, config.num_hidden_layers, config.hidden_size,
                          config.intermediate_size)
+
+
+def save_copy(model, tokenizer, folder: Path) -> None:
+    """Write the float32 copy into a temporary folder, then move it in whole: an interrupted save
+    leaves no half copy that a later load would trust."""
+    import shutil
+    import tempfile
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=folder.name + ".part"))
+    try:
+        # the weights are plain float32 once dequantized; only the GGUF marker forbids saving them
+        model.hf_quantizer = None
+        model.config.__dict__.pop("quantization_config", None)
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "complete").touch()
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+    except Exception:  # a full disk, a transformers that refuses: the next load dequantizes again
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -12,10 +12,19 @@ from ..embed import Chart
 from ..figure import book_figure
 from ..player import Player
 
+PAGE = "real-model"
 TRAINING_ID = "real-model-sae-training"
 DENSITY_ID = "real-model-density"
 AUC_ID = "real-model-auc"
+INTERPRETABILITY_ID = "real-model-interpretability"
 PETS_ID = "real-model-dog-cat"
+CHARTS = {
+    TRAINING_ID: "Training a TopK SAE on SmolLM2's residual stream",
+    DENSITY_ID: "Feature density of the SAE's latents",
+    AUC_ID: "Detecting WordNet concepts: the best single feature against the best single neuron",
+    INTERPRETABILITY_ID: "How well an automatic explanation predicts random features and random neurons",
+    PETS_ID: "A dog sentence and a cat sentence in the SAE's latent space",
+}
 NEURON_COLOUR = "#ff7f0e"
 FEATURE_COLOUR = palette.DATA
 DOG, CAT = "#8c564b", "#9467bd"
@@ -65,10 +74,10 @@ def training_chart(trained, chart_id: str = TRAINING_ID) -> Chart:
 
     player = Player(chart_id, trained["step"], step_label="Step", duration_s=6.0,
                     start_frame=len(trained["step"]) - 1)
-    ready = player.bind("lm/render.js", curves=curves, marker=marker, dead_marker=dead_marker, bars=bars,
+    ready = player.bind("real_model/render.js", curves=curves, marker=marker, dead_marker=dead_marker, bars=bars,
                         hist=hist.astype(np.float32).tolist(), d_sae=int(trained.meta["config"]["sae"]["d_sae"]))
     layout = column(row(ev, density, sizing_mode="stretch_width"), dead, player.layout, sizing_mode="stretch_width")
-    return Chart(chart_id, "Training a TopK SAE on SmolLM2's residual stream", layout, [ready])
+    return Chart(chart_id, CHARTS[TRAINING_ID], layout, [ready])
 
 
 def density_chart(analysis, chart_id: str = DENSITY_ID) -> Chart:
@@ -82,9 +91,7 @@ def density_chart(analysis, chart_id: str = DENSITY_ID) -> Chart:
                       x_axis_label="log10(feature density)", y_axis_label="latents")
     fig.quad(left=bins[:-1], right=bins[1:], bottom=0, top=counts, fill_color=palette.DATA, line_color=palette.DATA,
              fill_alpha=0.6, legend_label="live latents")
-    from .report import dense_cutoff
-
-    cutoff = float(np.log10(dense_cutoff()))
+    cutoff = float(np.log10(analysis.meta["metrics"]["dense_cutoff"]))
     fig.add_layout(Span(location=cutoff, dimension="height", line_dash="dashed", line_color=palette.CURRENT,
                         line_width=2))
     metrics = analysis.meta["metrics"]
@@ -95,32 +102,60 @@ def density_chart(analysis, chart_id: str = DENSITY_ID) -> Chart:
                  text_font_size="12px", tags=["ink"])
     fig.add_layout(note)
     fig.legend.location = "top_right"
-    return Chart(chart_id, "Feature density of the SAE's latents", column(fig, sizing_mode="stretch_width"))
+    return Chart(chart_id, CHARTS[DENSITY_ID], column(fig, sizing_mode="stretch_width"))
 
 
 def auc_chart(analysis, chart_id: str = AUC_ID) -> Chart:
-    """For each labelled concept: held-out AUC of the best single neuron and of the best single feature."""
-    table = analysis.meta["table"]
+    """For each WordNet concept: held-out AUC of the best single neuron and of the best single feature
+    (each chosen on training items), with bootstrap 95 % intervals."""
     concepts = analysis.meta["concepts"]
-    names = [concept_name(r["concept"], concepts) for r in table][::-1]
-    by_name = {concept_name(r["concept"], concepts): r for r in table}
-    source = ColumnDataSource({"concept": names,
-                               "neuron": [by_name[n]["neuron_auc"] for n in names],
-                               "feature": [by_name[n]["feature_auc"] for n in names]})
-    fig = book_figure("Held-out AUC of the best single unit, chosen on the training sentences", 60 + 30 * len(names),
-                      y_range=FactorRange(*names), x_range=Range1d(0.3, 1.0),
-                      x_axis_label="AUC on held-out sentences (0.5 = chance, 1 = perfect)")
-    fig.hbar(y=dodge("concept", 0.18, range=fig.y_range), right="feature", left=0.3, height=0.34, source=source,
-             fill_color=FEATURE_COLOUR, line_color=FEATURE_COLOUR, fill_alpha=0.85, legend_label="best SAE feature")
-    fig.hbar(y=dodge("concept", -0.18, range=fig.y_range), right="neuron", left=0.3, height=0.34, source=source,
-             fill_color=NEURON_COLOUR, line_color=NEURON_COLOUR, fill_alpha=0.85, legend_label="best neuron",
-             hatch_pattern="/", hatch_alpha=0.35, hatch_color="white")
-    fig.add_layout(Span(location=0.5, dimension="height", line_dash="dotted", line_color=palette.MUTED, line_width=2))
-    fig.ygrid.grid_line_color = None
-    fig.legend.location = "bottom_left"
-    fig.legend.orientation = "horizontal"
-    fig.add_layout(fig.legend[0], "above")
-    return Chart(chart_id, "Monosemanticity: single neurons vs single SAE features", column(fig, sizing_mode="stretch_width"))
+    rows = {(r["concept"], r["kind"]): r for r in analysis.meta["detection"]}
+    labels = list(concepts)[::-1]
+    names = [concepts[c] for c in labels]
+    low = min(0.5, min(r["low"] for r in rows.values()) - 0.02)
+    figure = book_figure("Held-out AUC of the best single unit (bars: 95 % bootstrap interval)", 70 + 26 * len(names),
+                         y_range=FactorRange(*names), x_range=Range1d(low, 1.0),
+                         x_axis_label="AUC on held-out WordNet items (0.5 = chance, 1 = perfect)")
+    for kind, colour, offset, legend in (("feature", FEATURE_COLOUR, 0.17, "best SAE feature"),
+                                         ("neuron", NEURON_COLOUR, -0.17, "best neuron")):
+        source = ColumnDataSource({"concept": names, "auc": [rows[(c, kind)]["auc"] for c in labels],
+                                   "low": [rows[(c, kind)]["low"] for c in labels],
+                                   "high": [rows[(c, kind)]["high"] for c in labels]})
+        y = dodge("concept", offset, range=figure.y_range)
+        figure.hbar(y=y, left="low", right="high", height=0.08, source=source, fill_color=colour, line_color=None)
+        figure.scatter(y=y, x="auc", source=source, size=8, marker="circle" if kind == "feature" else "square",
+                       fill_color=colour, line_color=colour, legend_label=legend)
+    figure.add_layout(Span(location=0.5, dimension="height", line_dash="dotted", line_color=palette.MUTED, line_width=2))
+    figure.ygrid.grid_line_color = None
+    figure.legend.orientation = "horizontal"
+    figure.add_layout(figure.legend[0], "above")
+    return Chart(chart_id, CHARTS[AUC_ID], column(figure, sizing_mode="stretch_width"))
+
+
+def interpretability_chart(analysis, chart_id: str = INTERPRETABILITY_ID) -> Chart:
+    """The distribution of explanation scores: random features against random neurons; the concept units'
+    scores as marks underneath."""
+    records = analysis.meta["interpretation"]
+    edges = np.linspace(-0.2, 1.0, 25)
+    figure = book_figure("Explanation score on held-out text (correlation of prediction and activation)", 280,
+                         x_range=Range1d(float(edges[0]), float(edges[-1])),
+                         x_axis_label="score (0: no better than nothing, 1: predicts every activation)",
+                         y_axis_label="share of units")
+    top = 0.0
+    for kind, colour, legend in (("feature", FEATURE_COLOUR, "random SAE features"), ("neuron", NEURON_COLOUR, "random neurons")):
+        scores = np.clip([r["score"] for r in records if r["kind"] == kind and r["why"] == "random"], edges[0], edges[-1])
+        counts, _ = np.histogram(scores, edges)
+        share = counts / max(1, len(scores))
+        top = max(top, float(share.max()))
+        figure.quad(left=edges[:-1], right=edges[1:], bottom=0, top=share, fill_color=colour, line_color=colour,
+                    fill_alpha=0.35, legend_label=f"{legend} ({len(scores)})")
+    figure.y_range = Range1d(-0.08 * top, top * 1.15)
+    for kind, colour, y in (("feature", FEATURE_COLOUR, -0.03), ("neuron", NEURON_COLOUR, -0.06)):
+        scores = [r["score"] for r in records if r["kind"] == kind and r["why"] == "concept"]
+        figure.scatter(x=scores, y=[y * top] * len(scores), marker="dash", size=12, angle=np.pi / 2,
+                       line_color=colour, line_width=2, legend_label=f"concept {kind}s (ticks)")
+    figure.legend.location = "top_right"
+    return Chart(chart_id, CHARTS[INTERPRETABILITY_ID], column(figure, sizing_mode="stretch_width"))
 
 
 def pets_chart(analysis, chart_id: str = PETS_ID, per_sentence: int = 12) -> Chart:
@@ -153,18 +188,17 @@ def pets_chart(analysis, chart_id: str = PETS_ID, per_sentence: int = 12) -> Cha
         fig.xgrid.grid_line_color = None
         figures.append(fig)
     figures[-1].xaxis.axis_label = "SAE feature (brown: most dog-correlated, purple: most cat-correlated)"
-    return Chart(chart_id, "A dog sentence and a cat sentence in the SAE's latent space",
+    return Chart(chart_id, CHARTS[PETS_ID],
                  column(*figures, sizing_mode="stretch_width"))
 
 
-def book_chart(chart_id: str) -> Chart:
-    """One of the chapter's charts by its id, from the cached runs (for slides and ``export``)."""
-    from .analysis import book_run
-
-    trained, analysis = book_run()
+def chart(chart_id: str, runs) -> Chart:
+    """One of the chapter's charts by its id, from ``train.runs()``: ``(trained SAE, analysis)``."""
+    trained, analysis = runs
     if chart_id == TRAINING_ID:
         return training_chart(trained)
-    builders = {DENSITY_ID: density_chart, AUC_ID: auc_chart, PETS_ID: pets_chart}
+    builders = {DENSITY_ID: density_chart, AUC_ID: auc_chart, INTERPRETABILITY_ID: interpretability_chart,
+                PETS_ID: pets_chart}
     if chart_id not in builders:
         raise KeyError(f"no real-model chart {chart_id!r}")
     return builders[chart_id](analysis)

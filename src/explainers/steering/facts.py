@@ -1,13 +1,15 @@
-"""The steering chapter's numbers and HTML pieces, read from the steering and interpretation runs."""
+"""The steering chapter's numbers and HTML pieces, read from the steering run."""
 from __future__ import annotations
 
 import html
+import json
 import math
+from pathlib import Path
 
 from ..embed import Html
-from .report import _html, shaded_tokens
-from .steering import METHODS
-from .steering_chart import highlighted, reproduce_command
+from ..lm.shading import _html
+from .charts import highlighted, reproduce_command
+from .words import METHODS, MIN_AUC
 
 HALF = 0.5  # "steered": at least half of the answers mention the concept
 
@@ -93,31 +95,13 @@ def example_block(result, concepts: dict) -> Html:
         f"</tbody></table>")
 
 
-def labels_table(interp, concepts: dict, shown_snippets: int = 2) -> Html:
-    rows = []
-    for f in interp.meta["features"]:
-        scale = max((max(s["values"]) for s in f["snippets"]), default=1.0)
-        snippets = "".join(shaded_tokens(s["tokens"], s["values"], scale) for s in f["snippets"][:shown_snippets])
-        kind = ("best detector of " + " and ".join(
-                    f"{html.escape(concepts.get(c, c))} (training AUC {a:.2f})"
-                    for c, a in zip(f["picked_for"], f["picked_auc"]))
-                if f["picked_for"] else "drawn at random")
-        rows.append(
-            f"<tr><td>#{f['feature']}<br><span class='lm-label'>{kind}</span></td><td>{snippets}</td>"
-            f"<td>{html.escape(f['model_label']) or '<i>(nothing)</i>'}</td><td class='num'>{f['model_score']:.2f}</td>"
-            f"<td>{html.escape(f['corpus_label'])}</td><td class='num'>{f['corpus_score']:.2f}</td></tr>")
-    return _html("<div class='lm-scroll'><table class='table lm-table'><thead><tr><th>feature</th>"
-                 "<th>top training snippets</th><th>the model's label</th><th>score</th>"
-                 "<th>corpus matcher's label</th><th>score</th></tr></thead>"
-                 f"<tbody>{''.join(rows)}</tbody></table></div>")
-
-
 def _fmt(x: float) -> str:
     return f"{x:.2f}" if math.isfinite(x) else "no answer"
 
 
-def facts(result, interp, concepts: dict) -> dict:
+def facts(result) -> dict:
     meta = result.meta
+    concepts = meta["concept_names"]
     config = meta["config"]
     by = settings_by(result)
     steered = config["concepts"]
@@ -127,7 +111,7 @@ def facts(result, interp, concepts: dict) -> dict:
         "strengths": ", ".join(f"{s:g}" for s in config["strengths"]), "top_strength": f"{max(config['strengths']):g}",
         "layer": meta["layer"], "n_generations": f"{meta['n_generations']:,}",
         "generation_s": f"{meta['generation_s']:.0f}", "steer_total_s": f"{meta['total_s']:.0f}",
-        "min_auc": config["min_auc"], "d_sae": f"{config['chapter']['sae']['d_sae']:,}", "median_norm": f"{meta['median_norm']:.0f}",
+        "min_auc": MIN_AUC, "d_sae": f"{config['chapter']['sae']['d_sae']:,}", "median_norm": f"{meta['median_norm']:.0f}",
         "baseline_loss": _fmt(base["loss"]),
         "feature_verdict": verdicts(result, concepts)["feature"],
         "direction_verdict": verdicts(result, concepts)["direction"],
@@ -138,10 +122,18 @@ def facts(result, interp, concepts: dict) -> dict:
     for c in steered:
         f = meta["features"][c]
         out |= {f"{c}_feature": f"#{f['feature']}", f"{c}_auc": f"{f['train_auc']:.3f}",
+                f"{c}_raises": f"{f['raises']:.1f}", f"{c}_detector": f"#{f['best_detector']}",
+                f"{c}_raises_most": f"{f['raises_most']:.1f}", f"{c}_training_tokens": f"{f['training_tokens']:,}",
+                f"{c}_detector_raises": f"{f['raises_best_detector']:.1f}",
                 f"{c}_cosine": f"{f['cosine']:.2f}", f"{c}_max": f"{f['max_activation']:.2f}",
                 f"{c}_unit_norm": f"{f['unit_norm']:.0f}", f"{c}_direction_norm": f"{f['direction_norm']:.0f}",
                 f"{c}_baseline_mentions": sum(by[(c, 'feature', 0.0)]["mentions"])}
     top = max(config["strengths"])
+    records = ablation_records()
+    if records:
+        variants = records[-1]["variants"].values()
+        out["ablation_variants"] = len(records[-1]["variants"])
+        out["ablation_feature_best"] = f"{max(s['mention_fraction'] for v in variants for s in v['settings'] if s['concept'] == 'golden_gate' and s['method'] == 'feature'):.0%}"
     out["top_feature_loss"] = ", ".join(f"{concepts[c]} {_fmt(by[(c, 'feature', float(top))]['loss'])}" for c in steered)
     out["top_direction_loss"] = ", ".join(f"{concepts[c]} {_fmt(by[(c, 'direction', float(top))]['loss'])}"
                                           for c in steered)
@@ -150,20 +142,47 @@ def facts(result, interp, concepts: dict) -> dict:
             "example_concept": concepts[ex["setting"]["concept"]],
             "example_method": "clamping the feature" if ex["setting"]["method"] == "feature" else "adding the direction"}
 
-    feats = interp.meta["features"]
-    good = 0.5
-    out |= {
-        "n_labelled": len(feats), "n_random": interp.meta["config"]["n_random"],
-        "n_concept_features": sum(f["kind"] == "concept" for f in feats),
-        "n_items": interp.meta["n_items"], "n_sentence_items": interp.meta["n_sentence_items"],
-        "n_general_items": interp.meta["n_general_items"], "item_tokens": interp.meta["config"]["item_tokens"],
-        "n_snippets": interp.meta["config"]["snippets"], "good_score": f"{good:.1f}",
-        "model_good": sum(f["model_score"] >= good for f in feats),
-        "corpus_good": sum(f["corpus_score"] >= good for f in feats),
-        "model_mean": sum(f["model_score"] for f in feats) / len(feats),
-        "corpus_mean": sum(f["corpus_score"] for f in feats) / len(feats),
-        "model_empty": sum(f["model_predicted"] == 0 for f in feats),
-        "label_s": f"{interp.meta['label_s']:.0f}", "interp_total_s": f"{interp.meta['total_s']:.0f}",
-        "min_concept_auc": interp.meta["config"]["min_concept_auc"],
-    }
+    # the rule's target: half the answers mention the concept while the unsteered model's loss on them
+    # stays within twice its loss on the unsteered answers
+    for c in steered:
+        for method in METHODS:
+            ok = [s for s in result.meta["settings"] if s["concept"] == c and s["method"] == method and s["strength"] > 0
+                  and s["mention_fraction"] >= HALF and math.isfinite(s["loss"]) and s["loss"] <= 2 * base["loss"]]
+            out[f"{c}_{method}_target"] = (f"met at {ok[0]['strength']:g}× ({sum(ok[0]['mentions'])} of "
+                                           f"{len(ok[0]['mentions'])} answers, loss {ok[0]['loss']:.2f})" if ok else "not met")
+            out[f"{c}_{method}_best"] = _fmt_best(best_setting(result, c, method))
     return out
+
+
+def _fmt_best(s: dict) -> str:
+    return (f"{sum(s['mentions'])} of {len(s['mentions'])} at {s['strength']:g}× (loss {_fmt(s['loss'])}, "
+            f"{s['added_norm']:.1f}× the median residual length added)")
+
+
+RECORDS = Path(__file__).resolve().parent / "records"
+
+
+def ablation_records() -> list[dict]:
+    """The recorded ablations (``records/*-ablation.json``), oldest first."""
+    return [json.loads(p.read_text()) for p in sorted(RECORDS.glob("*-ablation.json"))]
+
+
+def ablation_table(record: dict, concept: str = "golden_gate") -> Html:
+    """For each variant: the feature it clamped, and the most answers that mentioned the concept at any
+    strength (with the loss there), beside the same for the mean-difference direction."""
+    rows = []
+    for name, variant in record["variants"].items():
+        feature = variant["features"][concept]
+        cells = []
+        for method in METHODS:
+            best = max((s for s in variant["settings"] if s["concept"] == concept and s["method"] == method
+                        and s["strength"] > 0), key=lambda s: (s["mention_fraction"], -s["strength"]))
+            cells.append(f"{best['mention_fraction']:.0%} at {best['strength']:g}× (loss {_fmt(best['loss'])})")
+        rows.append(f"<tr><td>{html.escape(name)}</td><td>#{feature['feature']} (AUC {feature['train_auc']:.2f}, "
+                    f"raises the words by {feature['raises']:.1f} sd)</td><td>{cells[0]}</td><td>{cells[1]}</td></tr>")
+    p = record["provenance"]
+    caption = (f"<p class='lm-meta'>Recorded on {html.escape(p['device_name'])}, torch {html.escape(p['torch'])}, "
+               f"transformers {html.escape(p['transformers'])}, {html.escape(p['date'][:10])}.</p>")
+    return _html(caption + "<div class='lm-scroll'><table class='table lm-table'><thead><tr><th>variant</th>"
+                 "<th>feature clamped</th><th>feature: most mentions</th><th>direction: most mentions</th></tr>"
+                 f"</thead><tbody>{''.join(rows)}</tbody></table></div>")

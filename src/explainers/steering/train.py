@@ -5,18 +5,20 @@ Two ways to push the model toward a concept, both applied to the residual stream
 
 - **clamp an SAE feature**: encode the activation, set one feature to ``strength × its largest
   activation``, decode, and add back the SAE's reconstruction error, so that everything the SAE does
-  not capture passes through untouched (Templeton et al. 2024's "Golden Gate Claude" recipe);
+  not capture passes through untouched (the recipe of Templeton et al. 2024);
 - **add a direction**: the mean activation on the concept's written sentences minus the mean on the
-  other topics' sentences, scaled to the same length as the clamp adds to a silent feature, so the two
-  methods share one strength axis.
+  other topics' sentences (activation addition), scaled to the same length as the clamp adds to a silent
+  feature, so the two methods share one strength axis.
 
-Each setting answers the same fixed, unrelated prompts greedily, so a run is deterministic; it is
-scored by how many answers mention the concept and by how fluent they stay (the unsteered model's
-loss on the answer, and how much of it repeats itself).
+The feature is chosen by a rule fixed on training data before any answer is generated: among the
+features that detect the concept on the training sentences, the one whose decoder direction, read
+through the model's unembedding, most raises the concept's own words. Each setting answers the same
+fixed, unrelated prompts greedily, so a run is deterministic; it is scored by how many answers mention
+the concept and by how fluent they stay (the unsteered model's loss on the answer, and how much of it
+repeats itself).
 """
 from __future__ import annotations
 
-import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -26,48 +28,40 @@ import torch
 
 from ..cache import cached
 from ..device import describe, pick
+from ..lm import corpus
+from ..lm.activations import collect, model_files
+from ..lm.model import load
+from ..lm.stages import ChapterConfig, book_config as chapter_config, kept_tokens, sae_from, sparse_codes, train
 from ..progress import bar
+from ..real_model.detection import auc
 from ..timeline import Timeline
-from . import corpus
-from .activations import model_files
-from .model import load
-from .train import ChapterConfig, collect, kept_tokens, sae_from, train
-
-# Unrelated everyday requests: none names a steered concept.
-PROMPTS = (
-    "What is your favourite food?",
-    "Describe your ideal weekend.",
-    "Give me advice for a job interview.",
-    "What should I do on a rainy day?",
-    "Tell me a short story.",
-    "What is the best way to learn a language?",
-    "Write one sentence about the future.",
-    "How do I stay focused while working?",
-)
-# An answer "mentions" a concept when one of these matches (case-insensitive).
-MENTIONS = {
-    "golden_gate": r"golden gate|san francisco|\bbridges?\b",
-    "dog": r"\b(dogs?|dogg\w*|pupp(y|ies)|canines?|leash\w*|woof\w*|bark(s|ed|ing)?)\b",
-    "music": r"\b(music\w*|songs?|sing(s|ing|er|ers)?|melod\w*|guitar\w*|piano\w*|concerts?|bands?)\b",
-    "apple_company": r"\b(apple|iphones?|ipads?|macs?|macbooks?|steve jobs|tim cook)\b",
-}
-METHODS = {"feature": "clamp the SAE feature", "direction": "add the mean-difference direction"}
+from .words import CONCEPT_WORDS, METHODS, MIN_AUC, PROMPTS, mentions
 
 
 @dataclass(frozen=True)
 class SteeringConfig:
     chapter: ChapterConfig = field(default_factory=ChapterConfig)
-    concepts: tuple[str, ...] = ("golden_gate", "dog", "music")
-    strengths: tuple[float, ...] = (0, 1, 1.5, 2, 3, 4, 6)  # × the feature's largest activation
+    concepts: tuple[str, ...] = ("golden_gate", "dog")
+    strengths: tuple[float, ...] = (0, 1, 2, 3, 4, 8)  # × the feature's largest activation
     prompts: tuple[str, ...] = PROMPTS
     max_new_tokens: int = 24
-    min_auc: float = 0.9  # a steering feature must detect its concept at least this well (training AUC)
+    positions: str = "all"  # "all": the prompt and the answer; "answer": only where the answer is written
+    min_auc: float = MIN_AUC  # the feature rule's detection threshold
 
 
 def book_config() -> SteeringConfig:
-    from .train import book_config as chapter_config
-
     return SteeringConfig(chapter=chapter_config())
+
+
+def tiny_config() -> SteeringConfig:
+    from ..real_model.train import tiny_config as tiny_chapter
+
+    return SteeringConfig(chapter=tiny_chapter(), concepts=("golden_gate",), strengths=(0, 4), prompts=PROMPTS[:2],
+                          max_new_tokens=6)
+
+
+def runs(config: SteeringConfig | None = None) -> Timeline:
+    return run(config or book_config())
 
 
 # --- what to steer with ----------------------------------------------------------------------------
@@ -80,16 +74,27 @@ def mean_difference(resid: np.ndarray, rows: np.ndarray, labels: np.ndarray, con
     return resid[inside].astype(np.float64).mean(0) - resid[outside].astype(np.float64).mean(0)
 
 
-def choose_feature(train_auc: np.ndarray, decoder: np.ndarray, direction: np.ndarray, min_auc: float) -> int:
-    """Among features that detect the concept (training AUC ≥ ``min_auc``), the one whose decoder
-    direction points most nearly along the concept's mean difference: a detector that also writes the
-    concept. The best detector alone can fire on the context around a concept rather than on it."""
+def promotion(decoder: np.ndarray, unembed: np.ndarray, word_ids: list[int], chunk: int = 512) -> np.ndarray:
+    """For each decoder row, how far it raises the words' logits, in standard deviations over the
+    vocabulary (the mean over the words): the direct effect of writing that direction ("logit lens").
+    ``unembed`` is [vocab, width], with the final norm's gain already folded in."""
+    out = np.empty(len(decoder))
+    unembed = unembed.astype(np.float32)
+    for start in range(0, len(decoder), chunk):
+        logits = decoder[start:start + chunk].astype(np.float32) @ unembed.T  # [rows, vocab]
+        z = (logits[:, word_ids] - logits.mean(1, keepdims=True)) / (logits.std(1, keepdims=True) + 1e-12)
+        out[start:start + chunk] = z.mean(1)
+    return out
+
+
+def choose_feature(train_auc: np.ndarray, raises: np.ndarray, min_auc: float = MIN_AUC) -> int:
+    """Among features that detect the concept (training AUC ≥ ``min_auc``; else the ten best detectors),
+    the one that most raises the concept's words. The best detector alone can fire on the context around
+    a concept rather than write the concept itself."""
     candidates = np.flatnonzero(train_auc >= min_auc)
     if len(candidates) == 0:
-        candidates = np.array([int(np.argmax(train_auc))])
-    cosine = decoder[candidates] @ direction / (np.linalg.norm(decoder[candidates], axis=1)
-                                                * np.linalg.norm(direction) + 1e-12)
-    return int(candidates[np.argmax(cosine)])
+        candidates = np.argsort(-train_auc)[:10]
+    return int(candidates[np.argmax(raises[candidates])])
 
 
 # --- editing the residual stream --------------------------------------------------------------------
@@ -109,13 +114,18 @@ def add_vector(vector: torch.Tensor):
 
 
 @contextmanager
-def steering(lm, layer: int, edit, limit: float):
+def steering(lm, layer: int, edit, limit: float, positions: str = "all"):
     """Apply ``edit`` to the residual after ``layer`` blocks at every position whose norm is below
-    ``limit`` (attention sinks, whose norm is far larger, keep theirs)."""
+    ``limit`` (attention sinks, whose norm is far larger, keep theirs). ``positions="answer"`` edits only
+    where the answer is written: the prompt's last position (which predicts the first answer token) and
+    every generated token, leaving the question itself as the model read it."""
     def hook(module, inputs, output):
         hidden = output[0] if isinstance(output, tuple) else output
         x = hidden.float()
-        new = torch.where((x.norm(dim=-1) < limit)[..., None], edit(x), x).to(hidden.dtype)
+        where = x.norm(dim=-1) < limit
+        if positions == "answer" and x.shape[1] > 1:  # the prompt's pass (generated tokens come one by one)
+            where[:, :-1] = False
+        new = torch.where(where[..., None], edit(x), x).to(hidden.dtype)
         return (new, *output[1:]) if isinstance(output, tuple) else new
 
     handle = None if edit is None else lm.layers[layer - 1].register_forward_hook(hook)
@@ -187,58 +197,60 @@ def repetition(tokens: list[int], n: int = 3) -> float:
     return 1 - len(set(grams)) / len(grams)
 
 
-def mentions(concept: str, text: str) -> bool:
-    return re.search(MENTIONS[concept], text, flags=re.IGNORECASE) is not None
-
-
 # --- the chapter's run ---------------------------------------------------------------------------------
 
-def concept_rows(acts) -> tuple[np.ndarray, np.ndarray]:
+def written_rows(acts) -> tuple[np.ndarray, np.ndarray]:
     """Training tokens of the written sentences (sinks left out) and each one's concept label."""
-    written = corpus.sentences()
-    labels = np.array([s.label for s in written])
-    sentence = acts["sentence"]
-    rows = np.flatnonzero(kept_tokens(acts) & (sentence >= 0) & ~acts["test"].astype(bool))
-    return rows, labels[sentence[rows]]
+    labels = np.array(acts.meta["labels"] + [""])
+    item = acts["item"]
+    written = acts["item_source"][item] == 2
+    rows = np.flatnonzero(kept_tokens(acts) & written & ~acts["item_test"].astype(bool)[item])
+    return rows, labels[acts["item_label"][item[rows]]]
 
 
-def steering_setup(config: SteeringConfig, device=None):
+def steering_setup(config: SteeringConfig, lm, device):
     """Everything a generation needs that does not depend on the strength: the SAE, the chosen
     features, their unit of strength, the directions and the sink threshold."""
-    from .analysis import auc, encode_all, sentence_max
-
-    device = device or pick()
     acts = collect(config.chapter.activations)
     trained = train(config.chapter)
+    codes = sparse_codes(config.chapter)
     sae = sae_from(trained, device)
     resid = acts["resid"]
-    rows, row_labels = concept_rows(acts)
-    codes = encode_all(sae, resid, device)
-    written = corpus.sentences()
-    labels = np.array([s.label for s in written])
-    is_train = ~np.array([s.test for s in written])
-    scores = sentence_max(codes, acts["sentence"], len(written))
+    rows, row_labels = written_rows(acts)
     keep = np.flatnonzero(kept_tokens(acts))
+    # each feature's largest activation over each written training sentence
+    n_items = len(acts["item_source"])
+    feature_max = codes.item_max(acts["item"][keep], n_items, rows=keep)
+    train_items = np.flatnonzero((acts["item_source"] == 2) & ~acts["item_test"].astype(bool))
+    item_labels = np.array(acts.meta["labels"])[acts["item_label"][train_items]]
     decoder = trained["W_dec"].astype(np.float64)
+    gain = lm.model.model.norm.weight.detach().float().cpu().numpy()
+    unembed = lm.model.get_output_embeddings().weight.detach().float().cpu().numpy() * gain
+    norms = np.linalg.norm(resid[keep[:: max(1, len(keep) // 20000)]].astype(np.float32), axis=1)
+    median_norm = float(np.median(norms))
     chosen = {}
     for concept in config.concepts:
         direction = mean_difference(resid, rows, row_labels, concept)
-        train_auc = auc(scores[is_train], labels[is_train] == concept)
-        feature = choose_feature(train_auc, decoder, direction, config.min_auc)
+        train_auc = auc(feature_max[train_items], item_labels == concept)
+        word_ids = [lm.tokenizer(w, add_special_tokens=False).input_ids[0] for w in CONCEPT_WORDS[concept]]
+        raises = promotion(decoder, unembed, word_ids)
+        feature = choose_feature(train_auc, raises, config.min_auc)
         largest = float(codes.column(feature)[keep].max())
         chosen[concept] = {
             "feature": feature, "train_auc": float(train_auc[feature]), "max_activation": largest,
-            "cosine": float(decoder[feature] @ direction / (np.linalg.norm(decoder[feature])
-                                                           * np.linalg.norm(direction))),
+            "raises": float(raises[feature]), "raises_best_detector": float(raises[int(np.argmax(train_auc))]),
+            # the most any feature of the dictionary raises the concept's words: no feature, no lever
+            "raises_most": float(raises.max()), "raises_most_feature": int(np.argmax(raises)),
+            # how much of the SAE's training text is about the concept
+            "training_tokens": int(np.sum(row_labels == concept)),
+            "best_detector": int(np.argmax(train_auc)),
+            "cosine": float(decoder[feature] @ direction / (np.linalg.norm(decoder[feature]) * np.linalg.norm(direction))),
             # a silent feature clamped to its largest activation adds a vector this long
             "unit_norm": largest / float(trained["scale"]),
             "direction_norm": float(np.linalg.norm(direction)),
             "direction": direction.astype(np.float32),
         }
-    # the sink threshold of the previous chapter (10 × the median norm), from a sample of kept tokens
-    limit = float(np.median(np.linalg.norm(resid[keep[:20000]].astype(np.float32), axis=1)) * 10.0)
-    median_norm = limit / 10.0
-    return sae, chosen, limit, median_norm
+    return sae, chosen, 10.0 * median_norm, median_norm
 
 
 def edit_for(sae, choice: dict, method: str, strength: float, device):
@@ -250,8 +262,8 @@ def edit_for(sae, choice: dict, method: str, strength: float, device):
     return add_vector(direction / direction.norm() * (strength * choice["unit_norm"]))
 
 
-def answer(lm, layer, prompt_ids, edit, limit, max_new_tokens) -> list[list[int]]:
-    with steering(lm, layer, edit, limit):
+def answer(lm, layer, prompt_ids, edit, limit, max_new_tokens, positions: str = "all") -> list[list[int]]:
+    with steering(lm, layer, edit, limit, positions):
         return generate(lm, prompt_ids, max_new_tokens)
 
 
@@ -270,8 +282,9 @@ def score(lm, concept: str, prompt_ids, answers) -> dict:
 def run(config: SteeringConfig) -> Timeline:
     device = pick()
     started = time.perf_counter()
-    sae, chosen, limit, median_norm = steering_setup(config, device)
     lm = load(config.chapter.activations.model, device)
+    sae, chosen, limit, median_norm = steering_setup(config, lm, device)
+    setup_s = time.perf_counter() - started
     layer = config.chapter.activations.layer
     prompt_ids = [chat_ids(lm.tokenizer, p) for p in config.prompts]
     generation_started = time.perf_counter()
@@ -280,8 +293,11 @@ def run(config: SteeringConfig) -> Timeline:
     jobs = [(c, m, s) for c in config.concepts for m in METHODS for s in config.strengths]
     for concept, method, strength in bar(jobs, desc="steered generations"):
         edit = edit_for(sae, chosen[concept], method, strength, device)
-        answers = baseline if edit is None else answer(lm, layer, prompt_ids, edit, limit, config.max_new_tokens)
+        answers = baseline if edit is None else answer(lm, layer, prompt_ids, edit, limit, config.max_new_tokens,
+                                                       config.positions)
         settings.append({"concept": concept, "method": method, "strength": float(strength),
+                         # the length of what the edit adds, against the residual stream's median length
+                         "added_norm": float(strength * chosen[concept]["unit_norm"] / median_norm),
                          **score(lm, concept, prompt_ids, answers)})
     generation_s = time.perf_counter() - generation_started
     import transformers
@@ -289,18 +305,16 @@ def run(config: SteeringConfig) -> Timeline:
     return Timeline(
         fixed={f"direction_{c}": chosen[c]["direction"] for c in config.concepts},
         meta={"config": asdict(config), "settings": settings,
+              "concept_names": {c: corpus.written_concepts()[c] for c in config.concepts},
               "features": {c: {k: v for k, v in chosen[c].items() if k != "direction"} for c in config.concepts},
               "layer": layer, "sink_limit": limit, "median_norm": median_norm,
               "model": lm.source.rsplit("/", 1)[-1], "generation_s": round(generation_s, 2),
+              "setup_s": round(setup_s, 2),
               # the unsteered answers are generated once and shared by every strength-0 setting
               "n_generations": (sum(s != 0 for _, _, s in jobs) + 1) * len(config.prompts),
               "total_s": round(time.perf_counter() - started, 2),
               "transformers": transformers.__version__, "run": describe(device)},
     )
-
-
-def book_run(config: SteeringConfig | None = None) -> Timeline:
-    return run(config or book_config())
 
 
 def reproduce(concept: str, method: str, strength: float, config: SteeringConfig | None = None):
@@ -318,5 +332,5 @@ def reproduce(concept: str, method: str, strength: float, config: SteeringConfig
     prompt_ids = [chat_ids(lm.tokenizer, p) for p in config.prompts]
     edit = edit_for(sae, choice, method, float(strength), device)
     answers = answer(lm, config.chapter.activations.layer, prompt_ids, edit, done.meta["sink_limit"],
-                     config.max_new_tokens)
+                     config.max_new_tokens, config.positions)
     return [(p, lm.tokenizer.decode(a, skip_special_tokens=True)) for p, a in zip(config.prompts, answers)]

@@ -14,9 +14,11 @@ from .. import palette
 from ..embed import Chart
 from ..figure import book_figure
 from ..player import Choice, Player
-from .steering import MENTIONS, METHODS
+from .words import MENTIONS, METHODS
 
+PAGE = "steering"
 CHART_ID = "steering-strength"
+CHARTS = {CHART_ID: "Steering SmolLM2: answers, mentions and fluency against strength"}
 METHOD_COLOURS = {"feature": palette.DATA, "direction": "#ff7f0e"}
 METHOD_NAMES = {"feature": "SAE feature clamped", "direction": "mean-difference direction"}
 LEGEND_NAMES = {"feature": "feature", "direction": "mean difference"}  # short: the legend sits above a half-width plot
@@ -56,8 +58,9 @@ def answers_html(setting: dict, prompts, concept_name: str) -> str:
             f"(marked). Reproduce: <code>{html.escape(command)}</code></div><ol>{items}</ol></div>")
 
 
-def steering_chart(result, concepts: dict, chart_id: str = CHART_ID) -> Chart:
+def steering_chart(result, chart_id: str = CHART_ID) -> Chart:
     config = result.meta["config"]
+    concepts = result.meta["concept_names"]
     steered = list(config["concepts"])
     strengths = [float(s) for s in config["strengths"]]
     by_key = {(s["concept"], s["method"], s["strength"]): s for s in result.meta["settings"]}
@@ -100,17 +103,16 @@ def steering_chart(result, concepts: dict, chart_id: str = CHART_ID) -> Chart:
         Choice("concept", "Steer toward", tuple(steered), tuple(concepts.get(c, c) for c in steered)),
         Choice("method", "Method", tuple(methods), tuple(METHOD_NAMES[m] for m in methods)),
     ))
-    ready = player.bind("lm/steering.js", lines_feature=lines["feature"], lines_direction=lines["direction"],
+    ready = player.bind("steering/render.js", lines_feature=lines["feature"], lines_direction=lines["direction"],
                         marker=marker, answers=answers, curves=curves, pages=pages,
                         strengths=strengths, methods=methods)
     layout = column(row(mention, fluency, sizing_mode="stretch_width"), player.layout, answers,
                     sizing_mode="stretch_width")
-    return Chart(chart_id, "Steering SmolLM2: answers, mentions and fluency against strength", layout, [ready])
+    return Chart(chart_id, CHARTS[CHART_ID], layout, [ready])
 
 
-def book_chart(chart_id: str = CHART_ID) -> Chart:
-    from . import corpus, steering
-
+def chart(chart_id: str, runs) -> Chart:
+    """The chapter's chart from ``train.runs()`` (the steering run)."""
     if chart_id != CHART_ID:
         raise KeyError(f"no steering chart {chart_id!r}")
-    return steering_chart(steering.book_run(), corpus.concepts())
+    return steering_chart(runs)

@@ -1,0 +1,70 @@
+"""Detection: how well one unit (a neuron or an SAE feature) tells a concept's items from the rest.
+
+A unit's score for an item is its largest activation over the item's tokens. The unit is chosen on the
+training items (best ROC AUC) and scored on the held-out items, with a bootstrap 95 % interval. Pools of
+different sizes are compared twice: as they are, and matched (the best of N random units from each pool,
+the same N, over many draws), since the best of a larger pool is higher by chance alone.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import rankdata
+
+
+def auc(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """ROC AUC of every column of ``scores`` [items, units] at telling ``positive`` items from the rest."""
+    return auc_matrix(scores, positive[:, None])[0]
+
+
+def auc_matrix(scores: np.ndarray, positives: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """``[concepts, units]``: the AUC of every unit for every concept; ``positives`` is [items, concepts].
+
+    Ranks do not depend on the concept, so each unit's column is ranked once (ties share their mean rank)
+    and every concept's Mann-Whitney sum is a matrix product."""
+    positives = np.asarray(positives, dtype=bool)
+    n_pos = positives.sum(0).astype(np.float64)
+    n_neg = len(positives) - n_pos
+    if (n_pos == 0).any() or (n_neg == 0).any():
+        raise ValueError("AUC needs positives and negatives for every concept")
+    y = positives.astype(np.float32)
+    out = np.empty((positives.shape[1], scores.shape[1]), dtype=np.float32)
+    for start in range(0, scores.shape[1], chunk):
+        ranks = rankdata(np.asarray(scores[:, start:start + chunk], dtype=np.float32), axis=0).astype(np.float32)
+        sums = y.T @ ranks
+        out[:, start:start + chunk] = (sums - (n_pos * (n_pos + 1) / 2)[:, None]) / (n_pos * n_neg)[:, None]
+    return out
+
+
+def bootstrap_interval(scores: np.ndarray, positive: np.ndarray, n: int = 1000, seed: int = 0):
+    """The 2.5th and 97.5th percentiles of one unit's AUC over ``n`` resamples of the items."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(scores), size=(n, len(scores)))
+    values = []
+    for rows in draws:
+        p = positive[rows]
+        if p.all() or not p.any():
+            continue
+        values.append(auc(scores[rows][:, None], p)[0])
+    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
+
+
+def best_units(train_auc: np.ndarray, test_auc: np.ndarray, pool: np.ndarray | None = None):
+    """For each concept, the unit of ``pool`` (all units if None) with the best training AUC, and that
+    unit's held-out AUC: ``(units [concepts], held-out AUC [concepts])``."""
+    pool = np.arange(train_auc.shape[1]) if pool is None else np.asarray(pool)
+    chosen = pool[np.argmax(train_auc[:, pool], axis=1)]
+    return chosen, test_auc[np.arange(len(chosen)), chosen]
+
+
+def pool_matched(train_auc: np.ndarray, test_auc: np.ndarray, n: int, draws: int, seed: int) -> np.ndarray:
+    """``[draws, concepts]``: held-out AUC of the best of ``n`` random units (chosen on training items)."""
+    rng = np.random.default_rng(seed)
+    return np.stack([best_units(train_auc, test_auc, rng.choice(train_auc.shape[1], n, replace=False))[1]
+                     for _ in range(draws)])
+
+
+def top_share(scores: np.ndarray, about: np.ndarray, share: float = 0.01) -> float:
+    """Specificity: the share of the top ``share`` of items by ``scores`` that are about the concept."""
+    n = max(1, int(round(share * len(scores))))
+    top = np.argsort(-scores, kind="stable")[:n]
+    return float(about[top].mean())

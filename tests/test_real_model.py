@@ -1,0 +1,154 @@
+"""The real-model chapter's measures on cases whose answers are known: detection (as-is and pool-matched),
+specificity, and the explain-simulate-score loop; then the whole pipeline on a tiny corpus."""
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from explainers.lm import explain
+from explainers.real_model import detection
+
+
+def test_auc_matrix_matches_scikit_learn_for_every_concept_and_unit():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(200, 7)).round(1)  # rounding makes ties
+    positives = np.stack([rng.random(200) < 0.2, rng.random(200) < 0.5], axis=1)
+    got = detection.auc_matrix(scores, positives, chunk=3)
+    for c in range(2):
+        for u in range(7):
+            assert got[c, u] == pytest.approx(roc_auc_score(positives[:, c], scores[:, u]), abs=1e-6)
+
+
+def test_the_unit_is_chosen_on_training_items_and_scored_on_held_out_ones():
+    train_auc = np.array([[0.9, 0.6, 0.7]])
+    test_auc = np.array([[0.55, 0.99, 0.7]])
+    units, held = detection.best_units(train_auc, test_auc)
+    assert units.tolist() == [0] and held.tolist() == [0.55]  # never the held-out winner
+    units, held = detection.best_units(train_auc, test_auc, pool=np.array([1, 2]))
+    assert units.tolist() == [2] and held.tolist() == [0.7]
+
+
+def test_pool_matching_removes_the_advantage_of_a_bigger_pool():
+    """Two pools of pure noise: the best of the bigger one looks better as-is, not when matched."""
+    rng = np.random.default_rng(1)
+    y = np.zeros((300, 1), bool)
+    y[:30] = True
+    small, big = rng.normal(size=(300, 50)), rng.normal(size=(300, 2000))
+    train, test = np.arange(300) % 2 == 0, np.arange(300) % 2 == 1
+    aucs = {name: (detection.auc_matrix(s[train], y[train]), detection.auc_matrix(s[test], y[test]))
+            for name, s in (("small", small), ("big", big))}
+    assert aucs["big"][0].max() > aucs["small"][0].max()  # the larger pool's best is luckier
+    matched = {name: detection.pool_matched(*a, n=50, draws=40, seed=0).mean() for name, a in aucs.items()}
+    assert abs(matched["big"] - matched["small"]) < 0.05
+    assert abs(matched["big"] - 0.5) < 0.08  # and, held out, noise is a coin
+
+
+def test_bootstrap_interval_surrounds_the_estimate_and_narrows_with_more_items():
+    rng = np.random.default_rng(2)
+
+    def width(n):
+        y = np.arange(n) % 4 == 0
+        s = rng.normal(size=n) + y
+        low, high = detection.bootstrap_interval(s, y, n=300)
+        assert low <= detection.auc(s[:, None], y)[0] <= high
+        return high - low
+
+    assert width(2000) < width(100)
+
+
+def test_specificity_is_the_share_of_the_top_items_that_are_about_the_concept():
+    scores = np.arange(200.0)
+    about = np.zeros(200, bool)
+    about[-1] = True  # the top item
+    assert detection.top_share(scores, about, 0.01) == 0.5  # top 2: one about it
+    assert detection.top_share(scores, about, 0.005) == 1.0
+
+
+def test_words_group_subword_tokens_and_drop_punctuation():
+    words = explain.token_words([" The", " pood", "le", " bark", "ed", ".", " Dogs", "!"])
+    assert words.tolist() == ["the", "poodle", "poodle", "barked", "barked", "", "dogs", ""]
+
+
+LEXICON = explain.Lexicon({"dog": {"noun.animal"}, "cat": {"noun.animal"}, "horse": {"noun.animal"},
+                           "bread": {"noun.food"}, "run": {"verb.motion"}})
+
+
+def _items(texts):
+    tokens = [t for text in texts for t in text]
+    words = np.concatenate([explain.token_words(text) for text in texts])
+    starts = np.cumsum([0] + [len(t) for t in texts[:-1]])
+    return tokens, words, starts
+
+
+def test_a_unit_that_fires_on_animal_words_is_explained_and_predicted():
+    texts = [[" the", " dog", " ran"], [" a", " cat", " slept"], [" bread", " is", " warm"], [" my", " dogs"],
+             [" the", " horse"], [" we", " run"]] * 10
+    tokens, words, starts = _items(texts)
+    values = np.array([2.0 if w in ("dog", "dogs", "cat", "horse") else 0.0 for w in words])
+    train = np.arange(len(texts)) < 36
+    maxima = explain.item_maxima(values, starts)
+    e = explain.explain(values, words, starts, explain.top_items(maxima, train), LEXICON)
+    assert e.category == "noun.animal" and "dog" in e.words
+    assert "topic: animal (nouns)" in e.text()
+    items = explain.evaluation_items(maxima, ~train, seed=0)
+    assert explain.score(e, values, words, starts, items, LEXICON) == pytest.approx(1.0)
+
+
+def test_a_unit_the_explanation_cannot_predict_scores_near_zero():
+    texts = [[" the", " dog", " ran"], [" a", " cat", " slept"], [" bread", " is", " warm"]] * 20
+    tokens, words, starts = _items(texts)
+    rng = np.random.default_rng(0)
+    values = rng.random(len(words)) * (rng.random(len(words)) < 0.3)
+    train = np.arange(len(texts)) < 40
+    maxima = explain.item_maxima(values, starts)
+    e = explain.explain(values, words, starts, explain.top_items(maxima, train), LEXICON)
+    scores = [explain.score(e, values, words, starts, explain.evaluation_items(maxima, ~train, seed=s), LEXICON)
+              for s in range(5)]
+    assert abs(np.mean(scores)) < 0.3
+
+
+def test_evaluation_mixes_the_strongest_held_out_items_with_random_ones():
+    maxima = np.arange(100.0)
+    test = np.arange(100) % 2 == 1
+    items = explain.evaluation_items(maxima, test, seed=0)
+    assert len(items) == explain.EVAL_TOP + explain.EVAL_RANDOM and test[items].all()
+    assert set(range(81, 100, 2)) <= set(items.tolist())  # the ten strongest held-out items
+
+
+def test_correlation_is_zero_when_either_side_is_flat():
+    assert explain.correlation(np.zeros(5), np.arange(5.0)) == 0.0
+    assert explain.correlation(np.arange(5.0), np.ones(5)) == 0.0
+    assert explain.correlation(np.arange(5.0), 2 * np.arange(5.0)) == pytest.approx(1.0)
+
+
+# --- the whole pipeline on a tiny corpus (the real model, a small SAE) ------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_runs():
+    from explainers.real_model.train import runs, tiny_config
+
+    return runs(tiny_config())
+
+
+def test_tiny_pipeline_scores_every_concept_both_ways_and_every_unit_it_drew(tiny_runs):
+    trained, analysis = tiny_runs
+    meta = analysis.meta
+    kinds = {(r["concept"], r["kind"]) for r in meta["detection"]}
+    assert kinds == {(c, k) for c in meta["concepts"] for k in ("feature", "neuron")}
+    for r in meta["detection"]:
+        assert 0 <= r["low"] <= r["high"] <= 1 and 0 <= r["auc"] <= 1
+    assert meta["pool_sizes"] == {"feature": trained.meta["config"]["sae"]["d_sae"],
+                                  "neuron": 12 * trained.meta["collect"]["mlp_width"]}
+    random = [r for r in meta["interpretation"] if r["why"] == "random"]
+    assert sum(r["kind"] == "neuron" for r in random) == trained.meta["config"]["activations"]["random_neurons"]
+    assert all(-1 <= r["score"] <= 1 for r in meta["interpretation"])
+    assert 0 < meta["metrics"]["ce_loss_recovered"] <= 1 and meta["metrics"]["delta_ce"] >= 0
+
+
+def test_tiny_pipeline_gives_every_chart_and_fact(tiny_runs):
+    from explainers.real_model import charts, facts
+
+    said = facts.facts(tiny_runs)
+    assert said["n_concepts"] == len(tiny_runs[1].meta["concepts"])
+    for chart_id, title in charts.CHARTS.items():
+        chart = charts.chart(chart_id, tiny_runs)
+        assert chart.id == chart_id and chart.title == title
