@@ -11,7 +11,7 @@ EXPLAINERS_CALIFORNIA_HOUSING ?= $(if $(wildcard $(SHARED_HOUSING)),$(SHARED_HOU
 export EXPLAINERS_CALIFORNIA_HOUSING
 STRICT := -W -n --keep-going
 
-.PHONY: book test setup chromium clean benchmarks
+.PHONY: book test setup chromium corpus clean benchmarks
 
 book: setup
 	$(BIN)/jupyter-book build . $(STRICT)
@@ -20,7 +20,7 @@ test: setup
 	$(BIN)/jupyter-book build . $(STRICT)
 	$(BIN)/pytest -q
 
-setup: $(VENV)/.installed $(MATHJAX) chromium
+setup: $(VENV)/.installed $(MATHJAX) chromium corpus
 
 # torch goes first, pinned: any other torch pulls gigabytes of CUDA packages.
 $(VENV)/.installed: pyproject.toml
@@ -38,6 +38,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
 	  { echo "Chromium is needed for the charts' PNG copies and the browser tests: install it (Debian: apt-get install chromium)"; exit 1; }
+
+# The language-model chapters read English from Debian's WordNet 3.0 and fortunes packages.
+corpus:
+	@[ -f /usr/share/wordnet/data.noun ] && [ -f /usr/share/games/fortunes/people ] || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wordnet-base fortunes >/dev/null; } || \
+	  { echo "The language-model chapters read WordNet and fortunes: install them (Debian: apt-get install wordnet-base fortunes)"; exit 1; }
 
 benchmarks: setup
 	$(BIN)/python benchmarks/book.py $(BENCH_ARGS)
