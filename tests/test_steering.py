@@ -61,6 +61,17 @@ def test_steering_hook_edits_every_position_but_sinks_and_is_removed_afterwards(
         assert not lm.layers[1]._forward_hooks
 
 
+def test_answer_only_steering_spares_the_prompt_but_its_last_position_and_edits_every_new_token():
+    lm = _LM()
+    vector = torch.arange(4.0)
+    prompt, new = torch.ones(2, 5, 4), torch.ones(2, 1, 4)
+    with steering.steering(lm, 2, steering.add_vector(vector), limit=50.0, positions="answer"):
+        out_prompt, out_new = lm.layers[1](prompt)[0], lm.layers[1](new)[0]
+    assert torch.equal(out_prompt[:, :-1], prompt[:, :-1])
+    assert torch.equal(out_prompt[:, -1], prompt[:, -1] + vector)
+    assert torch.equal(out_new, new + vector)
+
+
 def test_mentions_match_words_not_parts_of_words():
     assert words.mentions("golden_gate", "We crossed the Golden Gate at dawn")
     assert words.mentions("golden_gate", "Two bridges span the bay")
