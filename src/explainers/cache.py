@@ -11,6 +11,7 @@ either the old entry or none. A file that cannot be read back whole is recompute
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -142,18 +143,27 @@ def load(path: Path) -> Timeline | None:
         return None
 
 
-def save(path: Path, timeline: Timeline) -> None:
+@contextlib.contextmanager
+def atomic_path(path: Path, mode: int = 0o644):
+    """A temporary file beside ``path`` to write; once the block ends without error it replaces ``path``
+    in one step (``os.replace``), so a reader finds the old file or the new one, never a partial one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **timeline.to_arrays())
-            f.flush()
-            os.fsync(f.fileno())
+        yield Path(tmp)
+        os.chmod(tmp, mode)  # mkstemp makes files private; the book's files are for a web server to serve
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save(path: Path, timeline: Timeline) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **timeline.to_arrays())
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def cached(fn=None, *, data=None, machine=False):

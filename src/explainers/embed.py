@@ -15,7 +15,8 @@ from bokeh.events import DocumentReady
 from bokeh.models import CustomJS
 from bokeh.resources import Resources
 
-from .player import script
+from .assets import asset
+from .markup import Html
 
 CHARTS_URL = "../charts/"  # every page lives in book/, the slide files in charts/
 
@@ -33,7 +34,7 @@ def document(chart: Chart) -> Document:
     doc = Document()
     doc.add_root(chart.layout)
     doc.title = chart.title
-    follow_theme = CustomJS(args={"root": chart.layout}, code=script("theme.js") + "\nExplainersTheme.follow(root.document);")
+    follow_theme = CustomJS(args={"root": chart.layout}, code=asset("theme.js") + "\nExplainersTheme.follow(root.document);")
     doc.js_on_event(DocumentReady, follow_theme, *chart.on_ready)
     return doc
 
@@ -68,16 +69,6 @@ def standalone_html(chart: Chart) -> str:
         f"<title>{html.escape(chart.title)}</title><style>{style}</style>{bokehjs}</head>"
         f"<body><h1>{html.escape(chart.title)}</h1>{_figure(chart, div, links=False)}{script_tag}</body></html>\n"
     )
-
-
-class Html:
-    """What a notebook cell returns to show raw HTML (myst-nb renders text/html as-is)."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def _repr_html_(self) -> str:
-        return self.text
 
 
 def show(chart: Chart) -> Html:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
+from .cache import atomic_path
 from .charts import build
 from .embed import standalone_html
 
@@ -24,22 +24,12 @@ def chromium() -> str | None:
     return None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; these are for a web server to serve
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_html(chart_id: str, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{chart_id}.html"
-    _write_atomic(path, standalone_html(build(chart_id)).encode())
+    page = standalone_html(build(chart_id))
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return path
 
 
@@ -60,10 +50,8 @@ def write_pngs(html_files: list[Path], width: int = 1100) -> list[Path]:
             page.wait_for_function("() => window.ExplainersPlayer !== undefined || document.readyState === 'complete'")
             page.wait_for_timeout(400)  # one more paint after the last frame's data arrived
             png = html_file.with_suffix(".png")
-            tmp = png.with_suffix(".png.part")
-            page.locator(f"#chart-{chart_id}").screenshot(path=str(tmp), type="png")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, png)
+            with atomic_path(png) as tmp:
+                page.locator(f"#chart-{chart_id}").screenshot(path=str(tmp), type="png")
             pictures.append(png)
         browser.close()
     return pictures

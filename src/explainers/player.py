@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 from bokeh.layouts import column, row
 from bokeh.models import Button, CustomJS, Div, InlineStyleSheet, RadioButtonGroup, Select, Slider, Toggle
 
-HERE = Path(__file__).resolve().parent
+from .assets import HERE, asset
 SPEEDS = ("0.25×", "0.5×", "1×", "2×", "4×")
 # names the generated render code defines or needs from the browser; a render argument must not hide them
 RESERVED = {"frame", "choice", "parts", "slider", "window", "document", "ExplainersPlayer", "Bokeh"}
-
-
-@cache
-def script(name: str) -> str:
-    """A browser script shipped with the package (player.js, theme.js, a chart's render.js ...)."""
-    return (HERE / name).read_text()
 
 
 @dataclass(frozen=True)
@@ -79,7 +71,7 @@ class Player:
         code = (
             "const frame = slider.value | 0;\n"
             f"const choice = {{{choice_reads}}};\n"
-            f"const parts = (function () {{\n{script(render_file)}\n}})();\n"
+            f"const parts = (function () {{\n{asset(render_file)}\n}})();\n"
             f"if (window.ExplainersPlayer) ExplainersPlayer.rendered({json.dumps(self.chart_id)}, frame, parts);\n"
         )
         widgets = {f"choice_{k}": w for k, w in self.choice_widgets.items()}
@@ -96,7 +88,7 @@ class Player:
             "durationS": self.duration_s,
             "stepLabel": self.step_label,
         }
-        code = script("player.js") + (
+        code = asset("player.js") + (
             f"\nconst options = {json.dumps(options)};\n"
             "Object.assign(options, {steps, slider, play, loop, speedSelect, render, choiceWidgets});\n"
             "ExplainersPlayer.attach(options);\n"

@@ -45,6 +45,12 @@ class Timeline:
             return self.frames[name]
         return self.fixed[name]
 
+    def thinned(self, max_frames: int) -> "Timeline":
+        """The same run with at most ``max_frames`` frames, evenly spread and keeping the last: what a
+        chart shows of a run that recorded more steps than a reader can scrub."""
+        keep = display_frames(self.n_frames, max_frames)
+        return Timeline({name: a[keep] for name, a in self.frames.items()}, self.fixed, self.meta)
+
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Flatten into named arrays for an .npz file."""
         out = {f"frames/{k}": v for k, v in self.frames.items()}
