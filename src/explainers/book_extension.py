@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sphinx.util import logging
 
-from .cache import file_hash, source_hash
+from .cache import file_hash
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -55,7 +55,9 @@ def library_fingerprint() -> str:
 
     from .data import california_housing_files
 
-    digest = hashlib.sha256(source_hash("explainers.charts").encode())
+    # every module of the package, not only those an import names: the registry imports its scenes by name
+    digest = hashlib.sha256(b"".join(p.relative_to(HERE).as_posix().encode() + p.read_bytes()
+                                     for p in sorted(HERE.rglob("*.py"))))
     digest.update(bokeh.__version__.encode())
     # the browser code (player, theme, each chart's render script) shapes the pages too
     for path in sorted(HERE.rglob("*.js")) + sorted(HERE.rglob("*.css")):

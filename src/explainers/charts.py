@@ -1,57 +1,57 @@
-"""Every chart in the book, by its stable id: what the slides page lists and ``export`` writes.
+"""Every chart in the book, by its stable id, read from the scenes: what the slides page lists, what
+``python -m explainers export`` writes, and what each chapter shows.
 
-Each entry builds the chart from the same library calls its chapter makes (training comes from the
-cache, so building a chart for export retrains nothing that the book already trained). The builders
-import their topics with plain import statements: the book's rebuild check follows those imports to
-know which code a chart depends on.
+A scene is a folder of this package with ``train.py`` (``runs()``: the chapter's cached runs),
+``charts.py`` (``PAGE``, ``CHARTS = {id: title}`` and ``chart(id, runs)``; Bokeh, never torch) and
+``facts.py`` (``facts(runs)``: the numbers the chapter quotes). A folder whose ``charts.py`` assigns
+``CHARTS`` is a scene: it is listed here without an edit. ``build(id)`` is the one way to a chart, for
+the chapters, the slide copies and the export command alike; training comes from the cache, so a chart
+built for export retrains nothing the book already trained.
 """
 from __future__ import annotations
 
+import ast
+import importlib
+import re
 from dataclasses import dataclass
-from functools import partial
-from typing import Callable
+from pathlib import Path
 
 from .embed import Chart
+
+HERE = Path(__file__).resolve().parent
+PACKAGE = __name__.rsplit(".", 1)[0]
+TOC = HERE.parents[1] / "_toc.yml"  # in a source checkout: the book's order of chapters
 
 
 @dataclass(frozen=True)
 class Entry:
     title: str
     page: str  # the chapter that shows it, relative to book/
-    build: Callable[[], Chart]
+    scene: str  # the package folder that builds it
 
 
-def _one_neuron(chart_id: str) -> Chart:
-    from .regression import book_runs
-    from .regression.chart import chart
-
-    return chart(book_runs(), chart_id)
-
-
-def _reward(chart_id: str) -> Chart:
-    from .cartpole.report import book_chart
-
-    return book_chart(chart_id)
+def _assigns_charts(charts_file: Path) -> bool:
+    """Whether ``charts.py`` assigns ``CHARTS`` at its top level (read as text: no import needed)."""
+    for node in ast.parse(charts_file.read_text()).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == "CHARTS" for t in targets):
+            return True
+    return False
 
 
+def module(scene: str, name: str):
+    """A scene's ``train``, ``charts`` or ``facts`` module."""
+    return importlib.import_module(f"{PACKAGE}.{scene}.{name}")
+
+
+# Scenes still in their older shape, built through their own functions. Temporary: an entry goes when
+# its folder gets a charts.py with CHARTS (a scene found both ways is an error).
 def _hardware(chart_id: str) -> Chart:
     from .hardware.chart import schedule_chart, throughput_chart
     from .hardware.report import book_measurements
 
     bench, steps, records = book_measurements()
     return schedule_chart(steps) if chart_id == "serial-vs-parallel" else throughput_chart(bench, records)
-
-
-def _unmixer(chart_id: str) -> Chart:
-    from .sae.dictionary_report import book_chart
-
-    return book_chart(chart_id)
-
-
-def _superposition(chart_id: str) -> Chart:
-    from .sae.superposition_report import book_chart
-
-    return book_chart(chart_id)
 
 
 def _real_model(chart_id: str) -> Chart:
@@ -66,44 +66,60 @@ def _steering(chart_id: str) -> Chart:
     return charts.chart(chart_id, train.runs())
 
 
-def _entries(page: str, builder, titles: dict[str, str]) -> dict[str, Entry]:
-    return {chart_id: Entry(title, page, partial(builder, chart_id)) for chart_id, title in titles.items()}
-
-
-REGISTRY: dict[str, Entry] = {
-    **_entries("one-neuron", _one_neuron, {
-        "one-neuron": "One neuron learns: gradient descent on California Housing",
-    }),
-    **_entries("learning-from-reward", _reward, {
-        "cartpole-rewards": "Learning from reward: CartPole reward per training episode",
-        "cartpole-agent": "Learning from reward: the agent at work at four checkpoints of training",
-    }),
-    **_entries("cpu-vs-gpu", _hardware, {
+NOT_YET_SCENES = {  # scene: (page, builder, {chart id: title})
+    "hardware": ("cpu-vs-gpu", _hardware, {
         "serial-vs-parallel": "One matrix product, computed serially and in parallel waves",
         "matmul-throughput": "Matrix multiply throughput over sizes, against each device's peak",
     }),
-    **_entries("unmixer", _unmixer, {
-        "dictionary-grid": "Learning a dictionary of strokes from a drawing, over sparsity strengths",
-    }),
-    **_entries("superposition", _superposition, {
-        "superposition-star": "Five features in two neurons: the star forms as the toy model trains",
-        "superposition-phases": "The phase diagram: 2 features in 1 neuron, over sparsity and importance",
-        "pentagon-sae": "An SAE on the pentagon's 2 neurons: do its latents find the 5 directions?",
-    }),
-    **_entries("real-model", _real_model, {
+    "real_model": ("real-model", _real_model, {
         "real-model-sae-training": "Training a TopK SAE on SmolLM2's residual stream",
         "real-model-density": "Feature density of the SAE's latents",
         "real-model-dog-cat": "A dog sentence and a cat sentence in the SAE's latent space",
         "real-model-auc": "Detecting WordNet concepts: the best single feature against the best single neuron",
         "real-model-interpretability": "How well an automatic explanation predicts random features and random neurons",
     }),
-    **_entries("steering", _steering, {
+    "steering": ("steering", _steering, {
         "steering-strength": "Steering SmolLM2: answers, mentions and fluency against strength",
     }),
 }
 
 
-def build(chart_id: str) -> Chart:
+def _book_position(page: str) -> int:
+    """Where the chapter stands in the book's table of contents (unlisted pages go last)."""
+    toc = TOC.read_text() if TOC.exists() else ""
+    found = re.search(rf"^\s*-?\s*(file|root):\s*book/{re.escape(page)}\s*$", toc, re.MULTILINE)
+    return found.start() if found else len(toc)
+
+
+def _registry() -> tuple[tuple[str, ...], dict[str, Entry]]:
+    found = sorted(folder.name for folder in HERE.iterdir()
+                   if (folder / "charts.py").is_file() and _assigns_charts(folder / "charts.py"))
+    both = set(found) & set(NOT_YET_SCENES)
+    if both:
+        raise RuntimeError(f"{sorted(both)} follow the scene contract now: delete them from NOT_YET_SCENES")
+    pages = {scene: module(scene, "charts") for scene in found}
+    listing = [(scene, charts.PAGE, charts.CHARTS) for scene, charts in pages.items()]
+    listing += [(scene, page, titles) for scene, (page, _, titles) in NOT_YET_SCENES.items()]
+    listing.sort(key=lambda item: (_book_position(item[1]), item[0]))
+    registry: dict[str, Entry] = {}
+    for scene, page, titles in listing:
+        for chart_id, title in titles.items():
+            if chart_id in registry:
+                raise RuntimeError(f"chart id {chart_id!r} is used by {registry[chart_id].scene} and {scene}")
+            registry[chart_id] = Entry(title, page, scene)
+    return tuple(s for s, _, _ in listing if s in pages), registry
+
+
+SCENES, REGISTRY = _registry()
+
+
+def build(chart_id: str, runs=None) -> Chart:
+    """The chart ``chart_id``, from ``runs`` (the scene's ``train.runs()``; read from the cache if not given)."""
     if chart_id not in REGISTRY:
         raise KeyError(f"no chart {chart_id!r}; the book's charts are: {', '.join(REGISTRY)}")
-    return REGISTRY[chart_id].build()
+    scene = REGISTRY[chart_id].scene
+    if scene in NOT_YET_SCENES:
+        return NOT_YET_SCENES[scene][1](chart_id)
+    if runs is None:
+        runs = module(scene, "train").runs()
+    return module(scene, "charts").chart(chart_id, runs)

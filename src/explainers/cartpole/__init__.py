@@ -1,4 +1,2 @@
-"""Learning from reward: a CartPole agent trained with REINFORCE (``train``) for the chapter's charts."""
-from .train import CartPoleConfig, moving_average, solved_episode, train
-
-__all__ = ["CartPoleConfig", "moving_average", "solved_episode", "train"]
+"""Learning from reward: a CartPole agent trained with REINFORCE. ``train`` (torch, gymnasium),
+``charts`` (Bokeh), ``facts`` (the chapter's numbers)."""

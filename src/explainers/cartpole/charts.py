@@ -19,8 +19,13 @@ from ..embed import Chart
 from ..figure import book_figure
 from ..player import Choice, Player
 
+PAGE = "learning-from-reward"
 REWARDS_ID = "cartpole-rewards"
 AGENT_ID = "cartpole-agent"
+CHARTS = {
+    REWARDS_ID: "Learning from reward: CartPole reward per training episode",
+    AGENT_ID: "Learning from reward: the agent at work at four checkpoints of training",
+}
 
 # The drawing's proportions follow gymnasium's own CartPole renderer: the pole is drawn 2 × its
 # half-length of 0.5 long, the cart 0.5 wide and 0.3 high, in the units of the cart position x.
@@ -127,7 +132,7 @@ def reward_curve(timeline, chart_id: str = REWARDS_ID) -> Chart:
         checkpoint_updates=list(meta["checkpoint_updates"]), checkpoint_names=list(meta["checkpoints"]),
     )
     layout = column(fig, player.layout, sizing_mode="stretch_width")
-    return Chart(chart_id, "Learning from reward: CartPole reward per training episode", layout, [ready])
+    return Chart(chart_id, CHARTS[chart_id], layout, [ready])
 
 
 # --- the agent at work ---------------------------------------------------------------------------
@@ -295,8 +300,8 @@ def limits_view(limits, frames: int):
     return fig, trace, now
 
 
-def agent_at_work(timeline, chart_id: str = AGENT_ID, seconds_per_step: float | None = None) -> Chart:
-    """``seconds_per_step``: the simulation's time step; given, the player plays episodes at its pace."""
+def agent_at_work(timeline, chart_id: str = AGENT_ID) -> Chart:
+    """The player plays episodes at the simulation's own pace (the run's ``seconds_per_step``)."""
     limits = timeline.meta["limits"]
     columns = recorded_episodes(timeline)
     frames = len(columns["t"])
@@ -310,7 +315,7 @@ def agent_at_work(timeline, chart_id: str = AGENT_ID, seconds_per_step: float | 
     # a byte per cell (π steps of 1/255, finer than the 11 colours) ships a quarter of float32's bytes
     policies = ColumnDataSource({"image": list(np.round(timeline["p_right"] * 255).astype(np.uint8))})
 
-    duration = (frames - 1) * seconds_per_step if seconds_per_step else 10.0
+    duration = (frames - 1) * timeline.meta["seconds_per_step"]
     player = Player(chart_id, columns["t"], choices=(checkpoint_choice(timeline),), step_label="t",
                     duration_s=duration)
     ready = player.bind(
@@ -324,4 +329,13 @@ def agent_at_work(timeline, chart_id: str = AGENT_ID, seconds_per_step: float | 
     )
     layout = column(cart_fig, row(policy_fig, limits_fig, sizing_mode="stretch_width"), player.layout,
                     sizing_mode="stretch_width")
-    return Chart(chart_id, "Learning from reward: the agent at work at four checkpoints of training", layout, [ready])
+    return Chart(chart_id, CHARTS[chart_id], layout, [ready])
+
+
+def chart(chart_id: str, run) -> Chart:
+    """One of the chapter's charts, from ``train.runs()``."""
+    if chart_id == REWARDS_ID:
+        return reward_curve(run)
+    if chart_id == AGENT_ID:
+        return agent_at_work(run)
+    raise KeyError(f"no chart {chart_id!r} here; the {PAGE} page has {list(CHARTS)}")

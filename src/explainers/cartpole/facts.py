@@ -4,37 +4,12 @@ Episodes are numbered from 1 for the reader (the Timeline indexes them from 0).
 """
 from __future__ import annotations
 
-import html
 import math
 
-import gymnasium as gym
 import numpy as np
 
-from ..embed import Chart, Html
-from .chart import AGENT_ID, REWARDS_ID, agent_at_work, episode_end, reward_curve
-from .train import CartPoleConfig, train
-
-
-class Markdown(str):
-    """Text the chapter shows as Markdown (``{glue:md}``); still a plain string everywhere else."""
-
-    def _repr_markdown_(self) -> str:
-        return str(self)
-
-
-def book_run():
-    """The chapter's training run: the default config (seeded), read from the cache when it is there."""
-    return train(CartPoleConfig())
-
-
-def book_chart(chart_id: str) -> Chart:
-    """One of the chapter's charts, built as the chapter builds it (for slides and export)."""
-    run = book_run()
-    if chart_id == REWARDS_ID:
-        return reward_curve(run)
-    if chart_id == AGENT_ID:
-        return agent_at_work(run, seconds_per_step=seconds_per_step(run))
-    raise KeyError(chart_id)
+from ..markup import Html, Markdown, html_table
+from .charts import episode_end
 
 
 def policy_probe(timeline, checkpoint: int, theta_fraction: float, theta_dot: float) -> float:
@@ -53,15 +28,6 @@ def decided_share(timeline, checkpoint: int, margin: float = SURE) -> float:
     """Share of the heat map where the policy is nearly sure: π(right) below ``margin`` or above 1 − it."""
     p = timeline["p_right"][checkpoint]
     return float(np.mean((p < margin) | (p > 1 - margin)))
-
-
-def seconds_per_step(timeline) -> float:
-    """The simulation's time step (gymnasium's ``tau``): how much time one timestep stands for."""
-    env = gym.make(timeline.meta["env_id"])
-    try:
-        return float(env.unwrapped.tau)
-    finally:
-        env.close()
 
 
 def learned_rule(timeline) -> Markdown:
@@ -175,8 +141,8 @@ def facts(timeline) -> dict:
         "checkpoint_story": checkpoint_story(timeline),
         "episodes_story": episodes_story(timeline),
         "learned_rule": learned_rule(timeline),
-        "step_seconds": seconds_per_step(timeline),
-        "episode_seconds": seconds_per_step(timeline) * limits["max_episode_steps"],
+        "step_seconds": meta["seconds_per_step"],
+        "episode_seconds": meta["seconds_per_step"] * limits["max_episode_steps"],
         "run_where": run_where(timeline),
     }
 
@@ -184,14 +150,9 @@ def facts(timeline) -> dict:
 def checkpoint_table(timeline) -> Html:
     """The four checkpoints: when their weights played, and how their test episodes went."""
     meta = timeline.meta
-    rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td>{meta['checkpoint_updates'][c]}</td>"
-        f"<td>{meta['checkpoint_episodes'][c] + 1}</td>"
-        f"<td>{timeline['eval_lengths'][c].min()} – {timeline['eval_lengths'][c].max()}</td>"
-        f"<td>{int(timeline['eval_length'][c])}</td><td>{html.escape(episode_end(timeline, c))}</td></tr>"
-        for c, name in enumerate(meta["checkpoints"]))
-    return Html(
-        "<table class='table'><thead><tr><th>checkpoint</th><th>updates before it</th>"
-        "<th>first training episode</th>"
-        f"<th>its {meta['eval']['episodes']} test episodes: steps</th><th>recorded (median): steps</th>"
-        f"<th>how it ended</th></tr></thead><tbody>{rows}</tbody></table>")
+    return html_table(
+        ["checkpoint", "updates before it", "first training episode",
+         f"its {meta['eval']['episodes']} test episodes: steps", "recorded (median): steps", "how it ended"],
+        [(name, meta["checkpoint_updates"][c], meta["checkpoint_episodes"][c] + 1,
+          f"{timeline['eval_lengths'][c].min()} – {timeline['eval_lengths'][c].max()}",
+          int(timeline["eval_length"][c]), episode_end(timeline, c)) for c, name in enumerate(meta["checkpoints"])])

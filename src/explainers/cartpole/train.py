@@ -248,6 +248,7 @@ def _train(config: CartPoleConfig) -> Timeline:
               "x_threshold": float(env.unwrapped.x_threshold),
               "max_episode_steps": int(env.spec.max_episode_steps),
               "reward_threshold": threshold}
+    seconds_per_step = float(env.unwrapped.tau)  # gymnasium's time step: how long one step stands for
     env.close()
 
     theta = np.linspace(-limits["theta_threshold_radians"], limits["theta_threshold_radians"],
@@ -278,6 +279,7 @@ def _train(config: CartPoleConfig) -> Timeline:
     meta = {
         "config": dataclasses.asdict(config),
         "env_id": config.env_id,
+        "seconds_per_step": seconds_per_step,
         "algorithm": "REINFORCE with a learned baseline",
         "hyperparameters": {"optimizer": "Adam", "lr": config.lr, "gamma": config.gamma,
                             "hidden_layers": [config.hidden, config.hidden], "activation": "tanh",
@@ -320,3 +322,9 @@ def _train(config: CartPoleConfig) -> Timeline:
                "grid_theta_dot": theta_dot.astype(np.float32), "p_right": heatmaps},
         meta=meta,
     )
+
+
+def runs(tiny: bool = False) -> Timeline:
+    """The chapter's training run (the default config, seeded), read from the cache when it is there.
+    ``tiny``: three updates, unsolved on purpose, for tests (about a second)."""
+    return train(CartPoleConfig(max_episodes=24) if tiny else CartPoleConfig())

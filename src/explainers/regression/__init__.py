@@ -1,4 +1,2 @@
-"""One neuron learns: linear regression on California Housing, trained by gradient descent."""
-from .train import RegressionConfig, book_runs, train
-
-__all__ = ["RegressionConfig", "book_runs", "train"]
+"""One neuron learns: linear regression on California Housing, trained by gradient descent.
+``train`` (torch), ``charts`` (Bokeh), ``facts`` (the chapter's numbers)."""

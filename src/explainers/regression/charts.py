@@ -10,7 +10,9 @@ from ..embed import Chart
 from ..figure import book_figure
 from ..player import Choice, Player
 
-CHART_ID = "one-neuron"
+PAGE = "one-neuron"
+CHARTS = {"one-neuron": "One neuron learns: gradient descent on California Housing"}
+DISPLAY_POINTS = 1500  # data points drawn (the fit uses all of them), the same ones on every build
 
 
 def learning_rate_choice(runs) -> Choice:
@@ -24,7 +26,13 @@ def learning_rate_choice(runs) -> Choice:
     return Choice("lr", title, tuple(f"{lr:g}" for lr in rates), labels, default)
 
 
-def chart(runs, chart_id: str = CHART_ID) -> Chart:
+def shown_points(x, y, count: int = DISPLAY_POINTS, seed: int = 0):
+    """A fixed random sample of the data, so the cloud is readable and the page light."""
+    shown = np.random.default_rng(seed).choice(len(x), min(count, len(x)), replace=False)
+    return x[shown], y[shown]
+
+
+def chart(chart_id: str, runs) -> Chart:
     """``runs``: the Timelines of one neuron trained at several learning rates on the same data."""
     first = runs[0]
     meta = first.meta
@@ -34,7 +42,7 @@ def chart(runs, chart_id: str = CHART_ID) -> Chart:
         columns |= {f"w{i}": t["w"], f"b{i}": t["b"], f"loss{i}": t["loss"]}
     source = ColumnDataSource(columns)
 
-    x, y = first["x"], first["y"]
+    x, y = shown_points(first["x"], first["y"])
     x_span = [float(x.min()), float(x.max())]
     y_span = [float(y.min()) - 0.2, float(y.max()) + 0.2]
     fit = book_figure("Data (blue dots) and the neuron's line (red)", 320,
@@ -97,4 +105,4 @@ def chart(runs, chart_id: str = CHART_ID) -> Chart:
     )
     layout = column(row(fit, land, sizing_mode="stretch_width"), loss_fig, player.layout,
                     sizing_mode="stretch_width")
-    return Chart(chart_id, "One neuron learns: gradient descent on California Housing", layout, [ready])
+    return Chart(chart_id, CHARTS[chart_id], layout, [ready])

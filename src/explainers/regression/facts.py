@@ -1,11 +1,9 @@
 """The numbers the chapter quotes, read from the runs (never typed in)."""
 from __future__ import annotations
 
-import html
-
 import numpy as np
 
-from ..embed import Html
+from ..markup import Html, html_table
 
 
 def converged_step(timeline, tolerance: float = 1e-4) -> int | None:
@@ -70,13 +68,7 @@ def facts(runs) -> dict:
 
 def runs_table(runs) -> Html:
     lambda_max = runs[0].meta["lambda_max"]
-    rows = "".join(
-        f"<tr><td>{t.meta['config']['learning_rate']:g}</td><td>{t.meta['config']['learning_rate'] * lambda_max:.2f}</td>"
-        f"<td>{html.escape(t.meta['regime'])}</td><td>{html.escape(outcome(t))}</td></tr>"
-        for t in runs
-    )
-    return Html(
-        "<table class='table'><thead><tr><th>learning rate η</th><th>η·λmax</th>"
-        "<th>expected from the Hessian</th><th>what the run did</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-    )
+    return html_table(
+        ["learning rate η", "η·λmax", "expected from the Hessian", "what the run did"],
+        [(f"{t.meta['config']['learning_rate']:g}", f"{t.meta['config']['learning_rate'] * lambda_max:.2f}",
+          t.meta["regime"], outcome(t)) for t in runs])

@@ -32,9 +32,7 @@ class RegressionConfig:
     w_start: float = -1.0  # a start far from the optimum, so the descent has a path to draw
     b_start: float = 1.5
     diverge_factor: float = 100.0  # a run has diverged once its loss is this many times its start
-    display_points: int = 1500  # data points drawn (the fit uses all of them)
     landscape_size: int = 61
-    seed: int = 0  # picks the displayed points
 
 
 def standardized(values: np.ndarray) -> np.ndarray:
@@ -124,12 +122,11 @@ def train(config: RegressionConfig) -> Timeline:
     radius = 1.6 * max(abs(config.w_start - w_star), abs(config.b_start - b_star))
     w_axis = np.linspace(w_star - radius, w_star + radius, config.landscape_size)
     b_axis = np.linspace(b_star - radius, b_star + radius, config.landscape_size)
-    shown = np.random.default_rng(config.seed).choice(len(x), config.display_points, replace=False)
 
     return Timeline(
         frames={"step": np.arange(config.steps + 1), "w": ws, "b": bs, "loss": losses},
         fixed={
-            "x": x[shown], "y": y[shown],
+            "x": x, "y": y,
             "landscape_w": w_axis, "landscape_b": b_axis, "landscape_loss": mse_grid(x, y, w_axis, b_axis),
         },
         meta={
@@ -151,6 +148,8 @@ def train(config: RegressionConfig) -> Timeline:
     )
 
 
-def book_runs(learning_rates=BOOK_LEARNING_RATES, **overrides) -> list[Timeline]:
-    """The chapter's runs: one per learning rate, from slow to divergent."""
-    return [train(RegressionConfig(learning_rate=lr, **overrides)) for lr in learning_rates]
+def runs(tiny: bool = False) -> list[Timeline]:
+    """The chapter's runs: one per learning rate, from slow to divergent. ``tiny``: a few steps on a
+    coarse landscape, for tests."""
+    sizes = {"steps": 8, "landscape_size": 11} if tiny else {}
+    return [train(RegressionConfig(learning_rate=lr, **sizes)) for lr in BOOK_LEARNING_RATES]

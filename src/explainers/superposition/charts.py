@@ -11,13 +11,18 @@ from bokeh.palettes import Viridis256
 from .. import palette
 from ..embed import Chart
 from ..figure import book_figure
-from ..timeline import Timeline, display_frames
 from ..player import Choice, Player
-from .superposition import DEDICATED, NOT_REPRESENTED, PHASE_NAMES, SUPERPOSITION
+from .geometry import DEDICATED, NOT_REPRESENTED, PHASE_NAMES, SUPERPOSITION
 
+PAGE = "superposition"
 STAR_ID = "superposition-star"
 PHASES_ID = "superposition-phases"
 SAE_ID = "pentagon-sae"
+CHARTS = {
+    STAR_ID: "Five features in two neurons: the star forms as the toy model trains",
+    PHASES_ID: "The phase diagram: 2 features in 1 neuron, over sparsity and importance",
+    SAE_ID: "An SAE on the pentagon's 2 neurons: do its latents find the 5 directions?",
+}
 
 # Importance, most important first: dark blue to light green. The middle of Viridis reads on a white and
 # on a dark page alike; its dark purple and pale yellow ends would vanish on one of them.
@@ -82,9 +87,10 @@ def _unit_circle(fig, radius=1.0):
              line_width=1)
 
 
-def star_chart(toy, chart_id: str = STAR_ID) -> Chart:
+def star_chart(toy, chart_id: str = STAR_ID, max_frames: int = 100) -> Chart:
     """Each feature's column of W as an arrow in the 2-D hidden space, scrubbable over training, one
     run per sparsity; beside it each feature's norm and how much it shares its direction."""
+    toy = toy.thinned(max_frames)  # the run records every step; a reader scrubs through 100
     steps = toy["step"]
     W = finite(toy["W_columns"])  # (frame, sparsity, feature, 2)
     F, K, N, _ = W.shape
@@ -136,7 +142,7 @@ def star_chart(toy, chart_id: str = STAR_ID) -> Chart:
 
     player = Player(chart_id, steps, choices=(sparsity_choice(toy),), step_label="Step")
     ready = player.bind(
-        "sae/star_render.js", frames=frames, losses=losses, arrows=arrows, bars=bars, dropped=dropped,
+        "superposition/star_render.js", frames=frames, losses=losses, arrows=arrows, bars=bars, dropped=dropped,
         n_features=N,
         n_runs=K, names=names, colours=colours, importance_text=importance_text, dropped_colour=DROPPED, threshold=threshold,
         label_at=float(0.16 * reach), sparsity=[float(s) for s in toy.meta["settings"]["sparsity"]],
@@ -144,8 +150,7 @@ def star_chart(toy, chart_id: str = STAR_ID) -> Chart:
     layout = column(row(star, column(norm_fig, shared_fig, sizing_mode="stretch_width"),
                         sizing_mode="stretch_width"),
                     player.layout, sizing_mode="stretch_width")
-    return Chart(chart_id, "Five features in two neurons: the star forms as the toy model trains",
-                 layout, [ready])
+    return Chart(chart_id, CHARTS[chart_id], layout, [ready])
 
 
 def _log_edges(centres: np.ndarray) -> np.ndarray:
@@ -198,8 +203,7 @@ def phase_chart(phase, chart_id: str = PHASES_ID) -> Chart:
         ("phase", "@phase"), ("density 1 − S", "@x{0.000}"), ("importance ratio", "@y{0.00}"),
         ("W = (w₁, w₂)", "(@w1{0.00}, @w2{0.00})")]))
     fig.height = 520
-    return Chart(chart_id, "The phase diagram: 2 features in 1 neuron, over sparsity and importance",
-                 column(fig, sizing_mode="stretch_width"))
+    return Chart(chart_id, CHARTS[chart_id], column(fig, sizing_mode="stretch_width"))
 
 
 def run_choice(sae) -> Choice:
@@ -218,8 +222,7 @@ def seed_choice(sae) -> Choice:
 def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 50) -> Chart:
     """The SAE's latent directions against the 5 true ones, the cosine of each match, and dead latents."""
     # every run x seed x latent is shipped per frame: half the recorded frames keep the page light
-    keep = display_frames(sae.n_frames, max_frames)
-    sae = Timeline(frames={k: v[keep] for k, v in sae.frames.items()}, fixed=sae.fixed, meta=sae.meta)
+    sae = sae.thinned(max_frames)
     steps = sae["step"]
     decoder = finite(sae["decoder"])  # (frame, run, seed, latent, 2)
     F, R, S, L, _ = decoder.shape
@@ -293,7 +296,7 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 50)
     resample_steps = [int(s) for s in sae["resample_steps"]]
     player = Player(chart_id, steps, choices=(run_choice(sae), seed_choice(sae)), step_label="Step")
     ready = player.bind(
-        "sae/pentagon_sae_render.js", frames=frames, matches=matches, metrics=metrics, latents=latents,
+        "superposition/pentagon_sae_render.js", frames=frames, matches=matches, metrics=metrics, latents=latents,
         dead=dead, match_bars=match_bars, latent_bars=latent_bars, dead_marks=dead_marks, n_runs=R, n_seeds=S, n_latents=L,
         n_features=N, exists=exists.astype(int).tolist(), colours=colours, dropped_colour=DROPPED,
         latent_colour=LATENT, latent_len=latent_len, recovered_at=recovered_at,
@@ -303,5 +306,15 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 50)
     layout = column(row(space, column(cos_fig, freq_fig, sizing_mode="stretch_width"),
                         sizing_mode="stretch_width"),
                     player.layout, sizing_mode="stretch_width")
-    return Chart(chart_id, "An SAE on the pentagon's 2 neurons: do its latents find the 5 directions?",
-                 layout, [ready])
+    return Chart(chart_id, CHARTS[chart_id], layout, [ready])
+
+
+def chart(chart_id: str, runs) -> Chart:
+    """One of the chapter's charts, from ``train.runs()``."""
+    if chart_id == STAR_ID:
+        return star_chart(runs["toy"])
+    if chart_id == PHASES_ID:
+        return phase_chart(runs["phase"])
+    if chart_id == SAE_ID:
+        return sae_chart(runs["sae"], runs["toy"]["importance"])
+    raise KeyError(f"no chart {chart_id!r} here; the {PAGE} page has {list(CHARTS)}")

@@ -1,21 +1,11 @@
 """The numbers the superposition chapter quotes, read from its runs (never typed in)."""
 from __future__ import annotations
 
-import html
-
 import numpy as np
 
-from ..embed import Html
-from .pentagon_sae import PentagonSAEConfig, train_pentagon_sae
-from .superposition_chart import represented_norm
-from .superposition import (DEDICATED, NOT_REPRESENTED, SUPERPOSITION, PhaseConfig, ToyConfig,
-                            neighbour_angles, phase_diagram, train_toy_model)
-
-
-def book_runs() -> dict:
-    """The chapter's three runs with the book's settings (from the cache after the first build)."""
-    return {"toy": train_toy_model(ToyConfig()), "phase": phase_diagram(PhaseConfig()),
-            "sae": train_pentagon_sae(PentagonSAEConfig())}
+from ..markup import Html, html_table
+from .charts import represented_norm
+from .geometry import DEDICATED, NOT_REPRESENTED, SUPERPOSITION, neighbour_angles
 
 
 def _list(values, fmt="{:g}") -> str:
@@ -148,22 +138,8 @@ def toy_table(toy) -> Html:
         spread = ", ".join(f"{c} seed{'s' if c > 1 else ''} kept {n}" for n, c in enumerate(counts) if c)
         kept = toy["feature_norm"][-1, k] > threshold
         angles = neighbour_angles(toy["W_columns"][-1, k][kept])
-        rows.append(
-            f"<tr><td>{sp:g}</td><td>{1 - sp:g}</td><td>{toy.meta['n_represented_shown'][k]}</td>"
-            f"<td>{html.escape(_list(np.round(angles).astype(int), '{}°'))}</td>"
-            f"<td>{float(toy['loss'][-1, k]):.4f}</td><td>{html.escape(spread)}</td></tr>")
-    return Html(
-        f"<table class='table'><thead><tr><th>sparsity S</th><th>density 1 − S</th><th>features kept "
-        f"(norm &gt; {threshold:g})</th><th>angles between neighbouring kept features</th><th>final loss</th>"
-        f"<th>features kept, over all {all_seeds.shape[1]} seeds</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>")
-
-
-def book_chart(chart_id: str):
-    """One of the chapter's charts by its id, built from the chapter's runs (for slides and export)."""
-    from .superposition_chart import PHASES_ID, SAE_ID, STAR_ID, phase_chart, sae_chart, star_chart
-
-    runs = book_runs()
-    builders = {STAR_ID: lambda: star_chart(runs["toy"]), PHASES_ID: lambda: phase_chart(runs["phase"]),
-                SAE_ID: lambda: sae_chart(runs["sae"], runs["toy"]["importance"])}
-    return builders[chart_id]()
+        rows.append((f"{sp:g}", f"{1 - sp:g}", toy.meta["n_represented_shown"][k],
+                     _list(np.round(angles).astype(int), "{}°"), f"{float(toy['loss'][-1, k]):.4f}", spread))
+    return html_table(["sparsity S", "density 1 − S", f"features kept (norm > {threshold:g})",
+                       "angles between neighbouring kept features", "final loss",
+                       f"features kept, over all {all_seeds.shape[1]} seeds"], rows)

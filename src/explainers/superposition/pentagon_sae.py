@@ -21,8 +21,9 @@ import torch
 from ..cache import cached
 from ..device import describe, pick, torch_threads
 from ..progress import bar
+from ..sae_measures import explained_variance, feature_density, l0
 from ..timeline import Timeline, display_frames
-from .superposition import ToyConfig, plain_config, train_toy_model
+from .toy import ToyConfig, plain_config, train_toy_model
 
 # --- the book's settings ------------------------------------------------------------------------------
 
@@ -165,7 +166,6 @@ def train_saes(store, evaluation, features, d_sae, resample, seeds, config):
     last_fired = torch.zeros(k, sae.exists.shape[1], dtype=torch.long, device=device)  # input count
     seen = 0
     eval_h = evaluation.expand(k, *evaluation.shape)
-    variance = ((evaluation - evaluation.mean(0)) ** 2).sum(-1).mean()
     record = {name: [] for name in ("decoder", "dead", "frequency", "cosine", "latent", "mse", "l1",
                                     "l0", "explained_variance")}
     for step in bar(range(config.steps + 1), desc="pentagon SAEs"):
@@ -173,12 +173,12 @@ def train_saes(store, evaluation, features, d_sae, resample, seeds, config):
         if step in checkpoints:
             with torch.no_grad():
                 _, mse, l1, f = sae_loss(sae, eval_h, config.l1_coefficient)
+                rebuilt = sae.decode(f)
                 cosine, latent = best_matches(sae.W_dec, features, sae.exists & ~dead)
                 for name, value in (("decoder", sae.W_dec.mT * sae.exists[..., None]), ("dead", dead),
-                                    ("frequency", (f > 0).float().mean(1)), ("cosine", cosine),
+                                    ("frequency", feature_density(f)), ("cosine", cosine),
                                     ("latent", latent), ("mse", mse), ("l1", l1),
-                                    ("l0", (f > 0).float().sum(-1).mean(-1)),
-                                    ("explained_variance", 1 - mse / variance)):
+                                    ("l0", l0(f)), ("explained_variance", explained_variance(eval_h, rebuilt))):
                     record[name].append(value.detach().cpu().clone())
         if step == config.steps:
             break

@@ -1,1 +1,2 @@
-"""Opening the black box: superposition in toy models, and sparse autoencoders (dictionaries) that undo it."""
+"""The un-mixer: a sparse dictionary learned from a drawing's patches, in the reader's browser (the
+widget) and while the book builds. ``train`` (torch), ``charts`` (Bokeh), ``facts`` (the chapter's numbers)."""

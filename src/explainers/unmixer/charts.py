@@ -11,7 +11,10 @@ from ..figure import book_figure
 from ..player import Choice, Player
 from ..timeline import display_frames
 
+PAGE = "unmixer"
 CHART_ID = "dictionary-grid"
+CHARTS = {CHART_ID: "Learning a dictionary of strokes from a drawing, over sparsity strengths"}
+SHOWN = (0.0, 0.1, 0.3)  # the runs on the chart's λ control: none, the book's, strong
 SIDE, GAP = 8, 1  # pixels per atom side, pixels between atoms
 FULL_BRIGHTNESS = 1 / 16  # an atom used by 1 patch in 16 or more is drawn at full brightness
 
@@ -29,9 +32,31 @@ def mosaic(atoms: np.ndarray, firing: np.ndarray) -> np.ndarray:
     return np.flipud(np.round(image)).astype(np.uint8)  # Bokeh draws row 0 at the bottom
 
 
-def chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int = 10) -> Chart:
-    """``runs``: dictionary Timelines that differ only in sparsity; ``tradeoff``: ``dictionary.tradeoff``
-    over a wider sweep that includes them."""
+def tradeoff(runs) -> dict[str, np.ndarray]:
+    """The sparsity trade-off across runs, from their last frames: explained variance against L0."""
+    last = [run.n_frames - 1 for run in runs]
+    n_atoms = [run.meta["config"]["n_atoms"] for run in runs]
+    return {
+        "sparsity": np.array([run.meta["config"]["sparsity"] for run in runs], np.float32),
+        "l0": np.array([run["l0"][i] for run, i in zip(runs, last)], np.float32),
+        "explained_variance": np.array([run["explained_variance"][i] for run, i in zip(runs, last)],
+                                       np.float32),
+        "dead_fraction": np.array([run["dead"][i] / n for run, i, n in zip(runs, last, n_atoms)],
+                                  np.float32),
+    }
+
+
+def chart(chart_id: str, runs) -> Chart:
+    """The chapter's chart, from ``train.runs()``: the runs on the λ control, and the whole sweep's
+    trade-off beside them."""
+    if chart_id != CHART_ID:
+        raise KeyError(f"no chart {chart_id!r} here; the {PAGE} page has {list(CHARTS)}")
+    return grid_chart([r for r in runs if r.meta["config"]["sparsity"] in SHOWN], tradeoff(runs))
+
+
+def grid_chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int = 10) -> Chart:
+    """``runs``: dictionary Timelines that differ only in sparsity; ``tradeoff``: ``tradeoff`` over a
+    wider sweep that includes them."""
     frames = display_frames(runs[0].n_frames, max_frames)
     steps = runs[0]["step"][frames]
     images, stats = [], {"explained_variance": [], "l0": [], "dead": []}
@@ -80,7 +105,7 @@ def chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int = 10) 
     player = Player(chart_id, steps, choices=(Choice("sparsity", "Sparsity strength λ", tuple(labels),
                                                      tuple(labels), min(1, len(runs) - 1)),))
     ready = player.bind(
-        "sae/dictionary_render.js",
+        "unmixer/render.js",
         grid=shown, mosaics=ColumnDataSource({"image": images}), size=size, n_frames=len(frames),
         pictures=pictures, drawings=ColumnDataSource({"image": [np.flipud(r["drawing"]) for r in runs]}),
         reconstructions=ColumnDataSource({"image": [np.flipud(r["reconstruction"]) for r in runs]}),
@@ -91,4 +116,4 @@ def chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int = 10) 
     layout = column(row(grid, column(pictures_fig, trade, sizing_mode="stretch_width"),
                         sizing_mode="stretch_width"),
                     player.layout, sizing_mode="stretch_width")
-    return Chart(chart_id, "Learning a dictionary of strokes from a drawing", layout, [ready])
+    return Chart(chart_id, CHARTS[chart_id], layout, [ready])

@@ -1,26 +1,6 @@
 """The numbers the un-mixer page quotes, read from the dictionary runs (never typed in)."""
 from __future__ import annotations
 
-from ..embed import Chart
-from .dictionary import SPARSITY_GRID, sparsity_sweep, tradeoff
-
-SHOWN = (0.0, 0.1, 0.3)  # the runs on the chart's λ control: none, the book's, strong
-
-
-def book_runs():
-    return sparsity_sweep(SPARSITY_GRID)
-
-
-def shown_runs(runs):
-    return [r for r in runs if r.meta["config"]["sparsity"] in SHOWN]
-
-
-def book_chart(chart_id: str = "dictionary-grid") -> Chart:
-    from .dictionary_chart import chart
-
-    runs = book_runs()
-    return chart(shown_runs(runs), tradeoff(runs), chart_id)
-
 
 def facts(runs) -> dict:
     by_lambda = {r.meta["config"]["sparsity"]: r for r in runs}

@@ -11,35 +11,18 @@ identical weights, see identical batches, and stay within float32 rounding of ea
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 import torch
 
 from ..cache import cached
 from ..device import describe, pick, torch_threads
+from ..sae_measures import dead_fraction, explained_variance, feature_density, l0
 from ..timeline import Timeline
+from .config import SPARSITY_GRID, DictionaryConfig
 from .drawings import drawing as builtin_drawing
 from .patches import PatchSet, extract_patches, tiles, untile
-
-# The sparsity strengths precomputed for the chapter's control. With patches at unit variance per pixel:
-# 0 leaves the atoms as noise, 0.03-0.1 gives clean edges, 0.15-0.2 kills some, 0.3 kills nearly all.
-SPARSITY_GRID = (0.0, 0.01, 0.03, 0.1, 0.15, 0.2, 0.3)
-
-
-@dataclass
-class DictionaryConfig:
-    drawing: str = "house"  # a name from drawings.DRAWINGS
-    sparsity: float = 0.1  # λ, the price of using an atom (see SPARSITY_GRID)
-    n_atoms: int = 64
-    steps: int = 500
-    batch_size: int = 256
-    lr: float = 3e-3
-    seed: int = 0
-    stride: int = 2  # pixels between patches cut from the drawing
-    init_norm: float = 0.1  # length of each initial atom: small, so early steps do not overshoot
-    checkpoint_every: int = 10  # steps between frames of the Timeline
-
 
 # --- the shared generator ------------------------------------------------------------------------
 
@@ -102,16 +85,13 @@ class SparseDictionary(torch.nn.Module):
 def evaluate(model: SparseDictionary, patches: torch.Tensor, sparsity: float) -> dict:
     """The field's standard measures over every patch of the drawing (not just one batch)."""
     loss, mse, f, x_hat = model(patches, sparsity)
-    fires = f > 0
-    residual = ((x_hat - patches) ** 2).sum()
-    variance = ((patches - patches.mean(dim=0)) ** 2).sum()
-    frequency = fires.float().mean(dim=0)
+    frequency = feature_density(f)
     return {
         "loss": loss.item(),
         "mse": mse.item(),
-        "explained_variance": (1 - residual / variance).item(),
-        "l0": fires.sum(dim=1).float().mean().item(),
-        "dead": int((frequency == 0).sum().item()),
+        "explained_variance": float(explained_variance(patches, x_hat)),
+        "l0": float(l0(f)),
+        "dead": round(float(dead_fraction(frequency)) * len(frequency)),
         "firing_frequency": frequency.cpu().numpy(),
     }
 
@@ -274,15 +254,8 @@ def sparsity_sweep(sparsities=SPARSITY_GRID, **config) -> list[Timeline]:
     return [train_dictionary(DictionaryConfig(sparsity=float(s), **config)) for s in sparsities]
 
 
-def tradeoff(runs: list[Timeline]) -> dict[str, np.ndarray]:
-    """The sparsity trade-off across runs, from their last frames: explained variance against L0."""
-    last = [run.n_frames - 1 for run in runs]
-    n_atoms = [run.meta["config"]["n_atoms"] for run in runs]
-    return {
-        "sparsity": np.array([run.meta["config"]["sparsity"] for run in runs], np.float32),
-        "l0": np.array([run["l0"][i] for run, i in zip(runs, last)], np.float32),
-        "explained_variance": np.array([run["explained_variance"][i] for run, i in zip(runs, last)],
-                                       np.float32),
-        "dead_fraction": np.array([run["dead"][i] / n for run, i, n in zip(runs, last, n_atoms)],
-                                  np.float32),
-    }
+def runs(tiny: bool = False) -> list[Timeline]:
+    """The chapter's runs: the sweep over ``SPARSITY_GRID``. ``tiny``: three strengths, 20 steps, for tests."""
+    if tiny:
+        return sparsity_sweep((0.0, 0.1, 0.3), steps=20, checkpoint_every=10)
+    return sparsity_sweep(SPARSITY_GRID)

@@ -12,22 +12,19 @@ from __future__ import annotations
 import base64
 import json
 import re
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 
-from .dictionary import DictionaryConfig
+from ..assets import asset
+from .config import DictionaryConfig
 from .drawings import drawing as builtin_drawing
 
-HERE = Path(__file__).resolve().parent
 ASSETS = ("dictionary.js", "draw_train.js", "draw_train.css")
 _DOM_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
-@cache
-def _asset(name: str) -> str:
-    text = (HERE / name).read_text()
+def _inline(name: str) -> str:
+    text = asset(f"unmixer/{name}")
     closing = "</style" if name.endswith(".css") else "</script"
     if closing in text.lower():  # would end the inline element early
         raise ValueError(f"{name} contains {closing!r} and cannot be inlined")
@@ -66,8 +63,8 @@ def draw_train_html(dom_id: str, *, drawing: str | np.ndarray | None = "house",
     return (
         f'<div id="{dom_id}" class="sae-draw-train">'
         "<noscript>This interactive widget needs JavaScript.</noscript></div>\n"
-        f"<style>{_asset('draw_train.css')}</style>\n"
-        f"<script>{_asset('dictionary.js')}</script>\n"
-        f"<script>{_asset('draw_train.js')}</script>\n"
+        f"<style>{_inline('draw_train.css')}</style>\n"
+        f"<script>{_inline('dictionary.js')}</script>\n"
+        f"<script>{_inline('draw_train.js')}</script>\n"
         f"<script>DrawTrain.mount({json.dumps(dom_id)}, {options_json});</script>\n"
     )
