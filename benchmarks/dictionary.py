@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT / "tests"))  # the shared headless-Chromium helper
 from browser import chromium  # noqa: E402
 
 from explainers.device import describe  # noqa: E402
-from explainers.sae import dictionary as sae  # noqa: E402
-from explainers.sae.drawings import DRAWINGS, drawing  # noqa: E402
-from explainers.sae.widget import draw_train_html  # noqa: E402
+from explainers.unmixer import train as sae  # noqa: E402
+from explainers.unmixer.drawings import DRAWINGS, drawing  # noqa: E402
+from explainers.unmixer.widget import draw_train_html  # noqa: E402
 
 JS = Path(sae.__file__).with_name("dictionary.js")
 CONFIG = sae.DictionaryConfig()  # the book's defaults: house, λ = 0.1, 500 steps

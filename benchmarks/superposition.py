@@ -10,7 +10,7 @@ import sys
 import time
 
 from explainers.device import describe
-from explainers.sae import pentagon_sae, superposition
+from explainers.superposition import pentagon_sae, toy as superposition
 
 RUNS = [
     ("train_toy_model", superposition.train_toy_model, superposition.ToyConfig()),

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from explainers.cartpole import CartPoleConfig, moving_average, solved_episode, train
-from explainers.cartpole.train import choose_checkpoints, returns_to_go
+from explainers.cartpole.train import (CartPoleConfig, choose_checkpoints, moving_average, returns_to_go,
+                                      solved_episode, train)
 
 TINY = CartPoleConfig(max_episodes=24, episodes_per_update=8)  # 3 batches, 2 updates: about a second
 

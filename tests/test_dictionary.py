@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from explainers.sae import dictionary as sae
-from explainers.sae.dictionary import DictionaryConfig, train_on_drawing
-from explainers.sae.drawings import DRAWINGS, SIZE, drawing
-from explainers.sae.patches import FLAT_STD, extract_patches
-from explainers.sae.widget import draw_train_html
+from explainers.unmixer import train as sae
+from explainers.unmixer.charts import tradeoff
+from explainers.unmixer.drawings import DRAWINGS, SIZE, drawing
+from explainers.unmixer.patches import FLAT_STD, extract_patches
+from explainers.unmixer.train import DictionaryConfig, train_on_drawing
+from explainers.unmixer.widget import draw_train_html
 
 JS = Path(sae.__file__).with_name("dictionary.js")
 CPU = torch.device("cpu")
@@ -150,7 +151,7 @@ def test_reconstruction_rebuilds_the_blurred_drawing():
 
 def test_tradeoff_reads_explained_variance_l0_and_dead_fraction_across_sparsity():
     runs = sae.sparsity_sweep((0.0, 0.03, 0.3), drawing="house", steps=150, checkpoint_every=50)
-    curve = sae.tradeoff(runs)
+    curve = tradeoff(runs)
     np.testing.assert_allclose(curve["sparsity"], [0.0, 0.03, 0.3])
     assert (np.diff(curve["l0"]) < 0).all() and (np.diff(curve["explained_variance"]) < 0).all()
     assert curve["dead_fraction"][0] == 0 and curve["dead_fraction"][-1] > 0.5

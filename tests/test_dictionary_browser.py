@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from explainers.sae.widget import draw_train_html
+from explainers.unmixer.widget import draw_train_html
 
 STEPS = 150  # short runs keep the suite quick; the algorithm is the same
 

@@ -26,6 +26,6 @@ def test_unknown_chart_id_is_refused_with_the_list_of_ids():
 
 def test_the_books_training_is_reused_not_redone():
     # the book was built (by `make test`) with the default cache: the chapter's runs must come from it
-    from explainers.regression import book_runs
+    from explainers.regression.train import runs
 
-    assert {run.meta["cache"] for run in book_runs()} == {"hit"}
+    assert {run.meta["cache"] for run in runs()} == {"hit"}

@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 
 from explainers import data
-from explainers.regression import RegressionConfig, train
-from explainers.regression.report import outcome, overshoots
-from explainers.regression.train import closed_form, hessian, load_xy, mse_grid, regime
+from explainers.regression.facts import outcome, overshoots
+from explainers.regression.train import RegressionConfig, closed_form, hessian, load_xy, mse_grid, regime, train
 
 
 @pytest.fixture(scope="module")
