@@ -1,7 +1,7 @@
 """The player's permalink parser, run where it runs: in Chromium."""
 import pytest
 
-from explainers.player import HERE
+from explainers.assets import HERE
 
 SPEC = {"id": "one-neuron", "steps": [0, 10, 20, 30, 40], "choices": {"lr": ["0.02", "0.1", "0.45"]}}
 

@@ -14,7 +14,7 @@ import numpy as np
 from bokeh.layouts import column, row
 from bokeh.models import Button, CustomJS, Div, InlineStyleSheet, RadioButtonGroup, Select, Slider, Toggle
 
-from .assets import HERE, asset
+from .assets import asset
 SPEEDS = ("0.25×", "0.5×", "1×", "2×", "4×")
 # names the generated render code defines or needs from the browser; a render argument must not hide them
 RESERVED = {"frame", "choice", "parts", "slider", "window", "document", "ExplainersPlayer", "Bokeh"}
