@@ -4,6 +4,7 @@ imports Bokeh), and each chart builds from tiny runs with its registered id and 
 every name its render script reads passed to ``bind``."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,6 +107,24 @@ def test_the_free_name_reader_sees_reads_and_skips_declarations_keys_and_propert
     return [["label", Math.max(d.key, hidden ? shown : 0)]];
     """
     assert free_names(code) == {"source", "pair", "list", "late", "n", "status", "hidden", "shown"}
+
+
+def test_the_books_rebuild_fingerprint_follows_every_scenes_code(tmp_path, monkeypatch):
+    """The registry imports its scenes by name, so no import statement leads to them: the fingerprint that
+    makes a rebuild re-run the chapters must still change with any of their files."""
+    from explainers import book_extension
+
+    copy = tmp_path / "explainers"
+    shutil.copytree(book_extension.HERE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(book_extension, "HERE", copy)
+    before = book_extension.library_fingerprint()
+    for scene in SCENES:
+        for name in ("train.py", "charts.py", "facts.py"):
+            with open(copy / scene / name, "a") as edited:
+                edited.write("\n# an edit\n")
+            after = book_extension.library_fingerprint()
+            assert after != before, f"editing {scene}/{name} leaves the rebuild fingerprint unchanged"
+            before = after
 
 
 def test_an_unknown_chart_id_is_refused_with_the_list_of_ids():
