@@ -7,7 +7,7 @@ import pytest
 
 from explainers.cartpole.charts import episode_end, recorded_episodes
 from explainers.cartpole.facts import checkpoint_table, facts, outcome
-from explainers.cartpole.train import runs
+from explainers.cartpole.train import runs, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def solved(cache):
 
 @pytest.fixture(scope="module")
 def unsolved(cache):
-    return runs(tiny=True)  # unsolved on purpose: about a second
+    return runs(tiny_config())  # unsolved on purpose: about a second
 
 
 def test_frames_past_an_episode_end_show_its_final_state(solved):

@@ -41,7 +41,8 @@ def test_training_code_never_imports_bokeh(scene):
 @pytest.mark.parametrize("scene", SCENES)
 def test_every_scene_has_the_three_files_and_its_chapter(scene):
     charts = module(scene, "charts")
-    assert callable(module(scene, "train").runs) and callable(module(scene, "facts").facts)
+    train = module(scene, "train")
+    assert callable(train.runs) and callable(train.tiny_config) and callable(module(scene, "facts").facts)
     assert callable(charts.chart) and charts.CHARTS
     assert (BOOK / f"{charts.PAGE}.md").exists()
 
@@ -55,7 +56,8 @@ def tiny_runs(tmp_path_factory):
 
         def runs(scene):
             if scene not in found:
-                found[scene] = module(scene, "train").runs(tiny=True)
+                train = module(scene, "train")
+                found[scene] = train.runs(train.tiny_config())
             return found[scene]
 
         yield runs

@@ -54,32 +54,10 @@ def _hardware(chart_id: str) -> Chart:
     return schedule_chart(steps) if chart_id == "serial-vs-parallel" else throughput_chart(bench, records)
 
 
-def _real_model(chart_id: str) -> Chart:
-    from .real_model import charts, train
-
-    return charts.chart(chart_id, train.runs())
-
-
-def _steering(chart_id: str) -> Chart:
-    from .steering import charts, train
-
-    return charts.chart(chart_id, train.runs())
-
-
 NOT_YET_SCENES = {  # scene: (page, builder, {chart id: title})
     "hardware": ("cpu-vs-gpu", _hardware, {
         "serial-vs-parallel": "One matrix product, computed serially and in parallel waves",
         "matmul-throughput": "Matrix multiply throughput over sizes, against each device's peak",
-    }),
-    "real_model": ("real-model", _real_model, {
-        "real-model-sae-training": "Training a TopK SAE on SmolLM2's residual stream",
-        "real-model-density": "Feature density of the SAE's latents",
-        "real-model-dog-cat": "A dog sentence and a cat sentence in the SAE's latent space",
-        "real-model-auc": "Detecting WordNet concepts: the best single feature against the best single neuron",
-        "real-model-interpretability": "How well an automatic explanation predicts random features and random neurons",
-    }),
-    "steering": ("steering", _steering, {
-        "steering-strength": "Steering SmolLM2: answers, mentions and fluency against strength",
     }),
 }
 

@@ -324,7 +324,11 @@ def _train(config: CartPoleConfig) -> Timeline:
     )
 
 
-def runs(tiny: bool = False) -> Timeline:
-    """The chapter's training run (the default config, seeded), read from the cache when it is there.
-    ``tiny``: three updates, unsolved on purpose, for tests (about a second)."""
-    return train(CartPoleConfig(max_episodes=24) if tiny else CartPoleConfig())
+def tiny_config() -> CartPoleConfig:
+    """Three updates, unsolved on purpose, for tests (about a second)."""
+    return CartPoleConfig(max_episodes=24)
+
+
+def runs(config: CartPoleConfig | None = None) -> Timeline:
+    """The chapter's training run (the default config, seeded), read from the cache when it is there."""
+    return train(config or CartPoleConfig())

@@ -7,7 +7,7 @@ overshoots the bottom, above ``2/λmax`` it overshoots by more than it corrects 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -148,8 +148,12 @@ def train(config: RegressionConfig) -> Timeline:
     )
 
 
-def runs(tiny: bool = False) -> list[Timeline]:
-    """The chapter's runs: one per learning rate, from slow to divergent. ``tiny``: a few steps on a
-    coarse landscape, for tests."""
-    sizes = {"steps": 8, "landscape_size": 11} if tiny else {}
-    return [train(RegressionConfig(learning_rate=lr, **sizes)) for lr in BOOK_LEARNING_RATES]
+def tiny_config() -> RegressionConfig:
+    """A few steps on a coarse landscape, for tests."""
+    return RegressionConfig(steps=8, landscape_size=11)
+
+
+def runs(config: RegressionConfig | None = None) -> list[Timeline]:
+    """The chapter's runs: one per learning rate, from slow to divergent (otherwise ``config``'s settings)."""
+    config = config or RegressionConfig()
+    return [train(replace(config, learning_rate=lr)) for lr in BOOK_LEARNING_RATES]

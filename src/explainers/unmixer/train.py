@@ -11,7 +11,7 @@ identical weights, see identical batches, and stay within float32 rounding of ea
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
@@ -254,8 +254,12 @@ def sparsity_sweep(sparsities=SPARSITY_GRID, **config) -> list[Timeline]:
     return [train_dictionary(DictionaryConfig(sparsity=float(s), **config)) for s in sparsities]
 
 
-def runs(tiny: bool = False) -> list[Timeline]:
-    """The chapter's runs: the sweep over ``SPARSITY_GRID``. ``tiny``: three strengths, 20 steps, for tests."""
-    if tiny:
-        return sparsity_sweep((0.0, 0.1, 0.3), steps=20, checkpoint_every=10)
-    return sparsity_sweep(SPARSITY_GRID)
+def tiny_config() -> DictionaryConfig:
+    """20 steps, for tests."""
+    return DictionaryConfig(steps=20, checkpoint_every=10)
+
+
+def runs(config: DictionaryConfig | None = None) -> list[Timeline]:
+    """The chapter's runs: ``config`` (the book's by default) at every strength of ``SPARSITY_GRID``."""
+    config = config or DictionaryConfig()
+    return [train_dictionary(replace(config, sparsity=float(s))) for s in SPARSITY_GRID]
