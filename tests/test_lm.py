@@ -14,8 +14,9 @@ import torch
 from explainers.lm import corpus, wordnet
 from explainers.real_model.detection import auc
 from explainers.lm.model import INSTALL, ModelMissing, packaged_gguf, resolve
-from explainers.lm.sae import (TopKSAE, ce_loss_recovered, dead_fraction, dense_fraction, explained_variance,
-                               feature_density, l0)
+from explainers.lm.sae import TopKSAE
+from explainers.sae_measures import (ce_loss_recovered, dead_fraction, dense_fraction, explained_variance,
+                                     feature_density, l0)
 
 
 def test_missing_model_package_names_the_install_command():
@@ -135,10 +136,13 @@ def test_the_installed_corpus_has_at_least_15_concepts_with_40_held_out_items_an
 
 def test_explained_variance_known_answers():
     x = torch.randn(1000, 8, generator=torch.Generator().manual_seed(0))
-    assert explained_variance(x, x) == pytest.approx(1.0)
-    assert explained_variance(x, x.mean(0).expand_as(x)) == pytest.approx(0.0, abs=1e-6)
+    assert float(explained_variance(x, x)) == pytest.approx(1.0)
+    assert float(explained_variance(x, x.mean(0).expand_as(x))) == pytest.approx(0.0, abs=1e-6)
     centred = x - x.mean(0)
-    assert explained_variance(centred, 0.5 * centred) == pytest.approx(0.75, abs=1e-5)
+    assert float(explained_variance(centred, 0.5 * centred)) == pytest.approx(0.75, abs=1e-5)
+    # many SAEs at once: the leading axis is kept
+    assert np.allclose(explained_variance(np.stack([x.numpy(), x.numpy()]), np.stack([x.numpy(), 0 * x.numpy()])),
+                       [1.0, float(explained_variance(x, 0 * x))])
 
 
 def test_l0_density_dead_and_dense_known_answers():
@@ -147,11 +151,11 @@ def test_l0_density_dead_and_dense_known_answers():
     f[:3, 1] = 2.0  # 30 %: dense
     f[0, 2] = 0.5  # 10 %: not above the 10 % cut-off
     # latent 3 never fires: dead
-    assert l0(f) == pytest.approx((10 + 3 + 1) / 10)
+    assert float(l0(f)) == pytest.approx((10 + 3 + 1) / 10)
     density = feature_density(f)
     assert density.tolist() == pytest.approx([1.0, 0.3, 0.1, 0.0])
-    assert dead_fraction(density) == 0.25
-    assert dense_fraction(density) == 0.5
+    assert float(dead_fraction(density)) == 0.25
+    assert float(dense_fraction(density)) == 0.5
 
 
 def test_ce_loss_recovered_known_answers():
@@ -175,7 +179,7 @@ def test_topk_sae_keeps_k_latents_and_recovers_sparse_data_built_from_its_own_di
     f = sae.encode(x)
     assert ((f > 0).sum(-1) == 2).all()
     assert torch.allclose(f, codes, atol=1e-5)
-    assert explained_variance(x, sae(x)) == pytest.approx(1.0, abs=1e-6)
+    assert float(explained_variance(x, sae(x))) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_auc_matches_the_rank_definition_with_ties():
@@ -218,13 +222,13 @@ def test_sparse_codes_give_the_same_measures_as_the_dense_codes():
     dense = sae.encode(torch.from_numpy(resid.astype(np.float32))).half().float()
     rows = np.arange(0, 300, 2)
     assert torch.allclose(codes.dense(rows), dense[rows])
-    assert codes.l0(rows) == pytest.approx(l0(dense[rows]))
-    assert codes.density(rows) == pytest.approx(feature_density(dense[rows]))
+    assert codes.l0(rows) == pytest.approx(float(l0(dense[rows])))
+    assert codes.density(rows) == pytest.approx(feature_density(dense[rows]).numpy())
     assert np.allclose(codes.column(5), dense[:, 5].numpy())
     assert np.allclose(codes.columns([5, 0, 39]), dense[:, [5, 0, 39]].numpy())
     x = torch.from_numpy(resid[rows].astype(np.float32))
     assert held_out_explained_variance(sae, resid, rows, codes, torch.device("cpu"), chunk=50) == pytest.approx(
-        explained_variance(x, sae.decode(dense[rows])), abs=1e-5)
+        float(explained_variance(x, sae.decode(dense[rows]))), abs=1e-5)
     item = np.repeat(np.arange(30), 10)
     assert np.allclose(codes.item_max(item, 30)[4], dense[40:50].max(0).values.numpy())
     kept = np.arange(0, 300, 3)

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..progress import bar
+from ..sae_measures import explained_variance
 
 
 @dataclass(frozen=True)
@@ -63,41 +64,6 @@ class TopKSAE(nn.Module):
     @torch.no_grad()
     def normalise_decoder(self):
         self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8)
-
-
-# --- measures, with the field's names -------------------------------------------------------------
-
-def l0(features: torch.Tensor) -> float:
-    """Mean number of latents active per token."""
-    return float((features > 0).sum(-1).float().mean())
-
-
-def explained_variance(x: torch.Tensor, x_hat: torch.Tensor) -> float:
-    """1 - ‖x - x̂‖² / ‖x - mean(x)‖², summed over tokens and dimensions."""
-    x, x_hat = x.detach(), x_hat.detach()
-    residual = (x - x_hat).pow(2).sum()
-    total = (x - x.mean(0)).pow(2).sum()
-    return float(1 - residual / total)
-
-
-def ce_loss_recovered(clean: float, spliced: float, zero_ablated: float) -> float:
-    """(L_zero - L_SAE) / (L_zero - L_clean): 1 when the SAE loses nothing, 0 when it is no better than
-    erasing the activation."""
-    return float((zero_ablated - spliced) / (zero_ablated - clean))
-
-
-def feature_density(features: torch.Tensor) -> np.ndarray:
-    """For each latent, the share of tokens on which it fires."""
-    return (features > 0).float().mean(0).cpu().numpy()
-
-
-def dead_fraction(density: np.ndarray) -> float:
-    return float(np.mean(density == 0))
-
-
-def dense_fraction(density: np.ndarray, threshold: float = 0.1) -> float:
-    """Share of latents firing on more than ``threshold`` of tokens (the usual cut-off is 10 %)."""
-    return float(np.mean(density > threshold))
 
 
 # --- training ----------------------------------------------------------------------------------------
@@ -165,13 +131,13 @@ def train_sae(train: torch.Tensor, config: SAEConfig, device, held_out: torch.Te
                 curves["step"].append(step)
                 curves["tokens"].append((step + 1) * config.batch_size)
                 curves["mse"].append(float(mse))
-                curves["explained_variance"].append(explained_variance(xs, xs_hat))
+                curves["explained_variance"].append(float(explained_variance(xs, xs_hat)))
                 curves["aux_loss"].append(float(aux))
                 curves["dead_fraction"].append(float(dead.float().mean()))
                 curves["density"].append((fired_window / window_tokens).cpu().numpy())
                 if held_out is not None:
                     h = held_out.to(device)
-                    curves["held_out_explained_variance"].append(explained_variance(h, sae(h)))
+                    curves["held_out_explained_variance"].append(float(explained_variance(h, sae(h))))
                 else:
                     curves["held_out_explained_variance"].append(float("nan"))
             fired_window.zero_()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from ..embed import Html
+from ..markup import Html
 
 # Token shading: red for positive activations, blue for negative; alpha carries the size, so the text
 # stays readable on the light page, the dark page and the theme's light output panel alike.

@@ -7,7 +7,7 @@ from statistics import median
 
 import numpy as np
 
-from ..embed import Html
+from ..markup import Html
 from ..lm.shading import _html, shaded_tokens, table
 
 def concept_name(label, concepts) -> str:

@@ -20,7 +20,7 @@ from ..timeline import Timeline
 from ..lm import corpus, explain, wordnet
 from ..lm.activations import collect, model_files
 from ..lm.model import load
-from ..lm.sae import ce_loss_recovered, dead_fraction, dense_fraction
+from ..sae_measures import ce_loss_recovered, dead_fraction, dense_fraction
 from ..lm.stages import ChapterConfig, book_config, kept_tokens, sae_from, sparse_codes, token_test, train
 from .detection import auc, auc_matrix, best_units, bootstrap_interval, pool_matched, top_share
 
@@ -107,8 +107,8 @@ def analyse(config: ChapterConfig) -> Timeline:
     # 1. the standard measures, on held-out tokens
     held = np.flatnonzero(keep & test_token)
     density = codes.density(np.flatnonzero(keep))
-    metrics = {"l0": codes.l0(held), "dead_fraction": dead_fraction(density),
-               "dense_fraction": dense_fraction(density, DENSE_CUTOFF), "dense_cutoff": DENSE_CUTOFF, "held_out_tokens": int(len(held)),
+    metrics = {"l0": codes.l0(held), "dead_fraction": float(dead_fraction(density)),
+               "dense_fraction": float(dense_fraction(density, DENSE_CUTOFF)), "dense_cutoff": DENSE_CUTOFF, "held_out_tokens": int(len(held)),
                "density_tokens": int(keep.sum()),
                "explained_variance": held_out_explained_variance(sae, acts["resid"], held, codes, device)}
 

@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from ..embed import Html
+from ..markup import Html
 from ..lm.shading import _html
 from .charts import highlighted, reproduce_command
 from .words import METHODS, MIN_AUC
