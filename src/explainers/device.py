@@ -8,11 +8,26 @@ from contextlib import contextmanager
 import numpy as np
 
 
+_forced: list[str] = []  # set by ``forced``: the device every ``pick`` returns meanwhile
+
+
 def pick():
-    """The torch device to train on: ``cuda`` when present, otherwise ``cpu``."""
+    """The torch device to train on: ``cuda`` when present, otherwise ``cpu`` (or the ``forced`` one)."""
     import torch
 
+    if _forced:
+        return torch.device(_forced[-1])
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@contextmanager
+def forced(device: str):
+    """Make every trainer's ``pick()`` return ``device`` inside the block (to time one on each device)."""
+    _forced.append(device)
+    try:
+        yield
+    finally:
+        _forced.pop()
 
 
 def cpu_name() -> str:
