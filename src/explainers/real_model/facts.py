@@ -208,23 +208,24 @@ def facts(runs) -> dict:
                 "dog_neuron_share": f"{spec[('dog', 'neuron')]['share']:.0%}",
                 "dog_base_rate": f"{spec[('dog', 'feature')]['base_rate']:.1%}",
                 "dog_feature": f"#{spec[('dog', 'feature')]['unit']}"}
-    out["detection_verdict"] = compare(
-        out["mean_feature_auc"], out["mean_neuron_auc"],
-        "the best single feature detects the concepts better than the best single neuron",
-        "the best single neuron detects the concepts better than the best single feature",
-        "the best single feature and the best single neuron detect the concepts about equally well")
-    out["matched_verdict"] = compare(
-        out["matched_feature"], out["matched_neuron"],
-        "features come out ahead", "neurons come out ahead", "the two pools are level")
-    out["interpretation_verdict"] = compare(
-        out["median_random_feature"], out["median_random_neuron"],
-        "explanations predict random features better than random neurons",
-        "explanations predict random neurons better than random features",
-        "explanations predict random features and random neurons about equally well")
-    out["spec_verdict"] = compare(
-        float(np.mean([r["share"] for r in meta["specificity"] if r["kind"] == "feature"])),
-        float(np.mean([r["share"] for r in meta["specificity"] if r["kind"] == "neuron"])),
-        "the features' strongest activations are more often about their concept than the neurons'",
-        "the neurons' strongest activations are more often about their concept than the features'",
-        "features and neurons are about equally specific")
+    feature_spec = float(np.mean([r["share"] for r in meta["specificity"] if r["kind"] == "feature"]))
+    neuron_spec = float(np.mean([r["share"] for r in meta["specificity"] if r["kind"] == "neuron"]))
+    # each verdict: (feature side, neuron side, if features are ahead, if neurons are, if level)
+    verdicts = {
+        "detection_verdict": (out["mean_feature_auc"], out["mean_neuron_auc"],
+                              "the best single feature detects the concepts better than the best single neuron",
+                              "the best single neuron detects the concepts better than the best single feature",
+                              "the best single feature and the best single neuron detect the concepts about equally well"),
+        "matched_verdict": (out["matched_feature"], out["matched_neuron"],
+                            "features come out ahead", "neurons come out ahead", "the two pools are level"),
+        "interpretation_verdict": (out["median_random_feature"], out["median_random_neuron"],
+                                   "explanations predict random features better than random neurons",
+                                   "explanations predict random neurons better than random features",
+                                   "explanations predict random features and random neurons about equally well"),
+        "spec_verdict": (feature_spec, neuron_spec,
+                         "the features' strongest activations are more often about their concept than the neurons'",
+                         "the neurons' strongest activations are more often about their concept than the features'",
+                         "features and neurons are about equally specific"),
+    }
+    out |= {name: compare(*args) for name, args in verdicts.items()}
     return out

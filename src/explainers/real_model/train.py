@@ -18,7 +18,7 @@ from ..device import describe, pick
 from ..progress import bar
 from ..timeline import Timeline
 from ..lm import corpus, explain, wordnet
-from ..lm.activations import collect, model_files
+from ..lm.activations import collect, model_files, padded
 from ..lm.model import load
 from ..sae_measures import ce_loss_recovered, dead_fraction, dense_fraction
 from ..lm.stages import ChapterConfig, book_config, kept_tokens, sae_from, sparse_codes, token_test, train
@@ -311,8 +311,6 @@ def neuron_token_values(lm, sequences: list[list[int]], neurons: list[int], mlp_
                         batch_size: int = 32) -> list[np.ndarray]:
     """The chosen neurons' activations at every token (BOS dropped) of each sequence: ``[tokens, neurons]``.
     Only the blocks up to the deepest chosen neuron run."""
-    from ..lm.activations import padded
-
     blocks = {}
     for column, n in enumerate(neurons):
         blocks.setdefault(n // mlp_width, []).append((column, n % mlp_width))
@@ -400,13 +398,7 @@ def spliced_losses(lm, layer, sequences, replace, device, limit, batch_size: int
     totals, count = {"clean": 0.0, "sae": 0.0, "zero": 0.0}, 0
     try:
         for start in bar(range(0, len(sequences), batch_size), desc="next-token loss, spliced"):
-            batch = sequences[start:start + batch_size]
-            width = max(map(len, batch))
-            ids = torch.zeros((len(batch), width), dtype=torch.long)
-            attention = torch.zeros_like(ids)
-            for i, row in enumerate(batch):
-                ids[i, :len(row)] = torch.tensor(row)
-                attention[i, :len(row)] = 1
+            ids, attention = padded(sequences[start:start + batch_size])
             ids, attention = ids.to(device), attention.to(device)
             targets = ids[:, 2:]  # predictions made at positions 1.. (the BOS position is left out)
             valid = attention[:, 2:].bool()
