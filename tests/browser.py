@@ -9,6 +9,7 @@ import contextlib
 import functools
 import http.server
 import io
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,8 @@ from urllib.parse import urlparse
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-SITE = ROOT / "_build" / "html"
+# the built book; EXPLAINERS_SITE points the browser tests at another build of it
+SITE = Path(os.environ.get("EXPLAINERS_SITE") or ROOT / "_build" / "html")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

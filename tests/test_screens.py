@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from browser import ROOT, SCREENS, SITE, model_value, open_page, screen_report
+from browser import SCREENS, SITE, model_value, open_page, screen_report
 from test_book_browser import toc_pages
 
 MIN_SLIDER_PX = 150  # wide enough to scrub by touch, not only to tap the handle
@@ -39,8 +39,8 @@ def faults(report: dict, screen: str) -> dict[str, list]:
 
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_every_page_reads_cleanly_on_the_screen(browser, site_url, screen):
-    """The crawl: every page of the book, counted fault by fault (the counts are printed and kept in
-    _build/screens-<screen>.json)."""
+    """The crawl: every page of the book, counted fault by fault (the counts are printed and kept beside
+    the build, in screens-<screen>.json)."""
     totals = {"console errors": []}
     for path in toc_pages():
         visit = open_page(browser, f"{site_url}/{path}", **SCREENS[screen])
@@ -53,7 +53,7 @@ def test_every_page_reads_cleanly_on_the_screen(browser, site_url, screen):
             visit.page.context.close()
     counts = {kind: len(items) for kind, items in totals.items()}
     print(f"\n{screen}: {counts}")
-    (ROOT / "_build" / f"screens-{screen.replace(' ', '-')}.json").write_text(json.dumps(totals, indent=1))
+    (SITE.parent / f"screens-{screen.replace(' ', '-')}.json").write_text(json.dumps(totals, indent=1))
     assert {kind: items for kind, items in totals.items() if items} == {}
 
 

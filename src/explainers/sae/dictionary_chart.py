@@ -47,7 +47,7 @@ def chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int = 10) 
                        x_range=Range1d(0, size), y_range=Range1d(0, size), match_aspect=True)
     grid.axis.visible = False
     grid.grid.visible = False
-    grid.sizing_mode, grid.width = "fixed", 340  # square atoms
+    grid.max_width = 340  # narrower with the screen, never wider
     shown = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
     grid.image("image", x="x", y="y", dw="dw", dh="dh", source=shown,
                color_mapper=LinearColorMapper(palette="Greys256", low=0, high=255))
