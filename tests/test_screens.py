@@ -169,12 +169,31 @@ def test_permalink_on_the_page_showing_it_scrolls_to_the_chart(browser, site_url
         page.context.close()
 
 
-@pytest.mark.parametrize("path, label", [("book/one-neuron.html", "descent path"),
-                                         ("book/superposition.html", "dead latent")])
-def test_legend_entries_keep_their_swatch_while_their_series_is_empty(browser, site_url, path, label):
+LEGEND_ENTRY = """([chart, label]) => {
+    const holder = document.querySelector(`#chart-${chart} [data-root-id]`);
+    const doc = Bokeh.documents.find((d) => d.roots()[0].id === holder.dataset.rootId);
+    const item = [...doc.all_models].filter((m) => m.type === "LegendItem")
+        .find((i) => i.label && i.label.value === label);
+    return { shown: item.visible, drawn: item.renderers.some((r) => r.data_source.get_length() > 0) };
+}"""
+
+
+@pytest.mark.parametrize("path, chart, label", [("book/one-neuron.html", "one-neuron", "descent path"),
+                                                ("book/superposition.html", "pentagon-sae", "dead latent")])
+def test_legend_lists_no_entry_that_cannot_draw_its_swatch(browser, site_url, path, chart, label):
+    """An entry whose series is empty (the path at step 0, no dead latent yet) would show no swatch:
+    it stays out of the legend until its series has data."""
     visit = open_page(browser, f"{site_url}/{path}", viewport=(1280, 800))
+    page = visit.page
     try:
-        empty = [t for chart in screen_report(visit.page)["charts"] for t in chart["emptyLegendEntries"]]
-        assert label not in empty and empty == []
+        empty = [t for c in screen_report(page)["charts"] for t in c["emptyLegendEntries"]]
+        assert empty == []
+        assert page.evaluate(LEGEND_ENTRY, [chart, label]) == {"shown": False, "drawn": False}
+        if chart == "one-neuron":  # one step on, the path has a first segment and its entry joins
+            page.locator("#chart-one-neuron").focus()
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(200)
+            assert page.evaluate(LEGEND_ENTRY, [chart, label]) == {"shown": True, "drawn": True}
+        assert visit.problems == []
     finally:
-        visit.page.context.close()
+        page.context.close()

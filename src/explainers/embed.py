@@ -4,7 +4,7 @@ A ``Chart`` is a Bokeh layout with a stable id, a title, and the callbacks to ru
 ready (the player's). Every chart is wrapped in the same ``<figure id="chart-ID">`` markup, in the book
 and in its standalone file, so keyboard focus, permalinks and theming behave the same in both. Before a
 chart joins its document, it is made to read on any screen: its rows wrap on narrow ones, its controls
-take the page's colours, its plots' words fit their width (titles.js), a legend shows only entries that
+take the page's colours, its plots' words fit their width (fit_text.js), a legend shows only entries that
 can draw their swatch, and a "Skip to the chart" link joins the page's first Tab stops.
 """
 from __future__ import annotations
@@ -87,7 +87,7 @@ def document(chart: Chart) -> Document:
     doc.add_root(chart.layout)
     doc.title = chart.title
     follow_theme = CustomJS(args={"root": chart.layout}, code=script("theme.js") + "\nExplainersTheme.follow(root.document);")
-    fit_titles = CustomJS(args={"root": chart.layout}, code=script("titles.js") + "\nExplainersTitles.follow(root.document);")
+    fit_titles = CustomJS(args={"root": chart.layout}, code=script("fit_text.js") + "\nExplainersFitText.follow(root.document);")
     skip_link = CustomJS(code=script("skip_link.js"))
     doc.js_on_event(DocumentReady, follow_theme, fit_titles, skip_link, *chart.on_ready)
     return doc

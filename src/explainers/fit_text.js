@@ -5,7 +5,7 @@
 // axis label, a legend entry or a Label as a line break.
 (function (root) {
   "use strict";
-  if (root.ExplainersTitles) return;
+  if (root.ExplainersFitText) return;
   const measure = root.document.createElement("canvas").getContext("2d");
   const declared = new WeakMap(); // model -> {attribute: value as the chart declared it}
   const docs = new Set();
@@ -162,5 +162,5 @@
     if (docs.size === 1) root.addEventListener("resize", refit);
   }
 
-  root.ExplainersTitles = { follow, wrap };
+  root.ExplainersFitText = { follow, wrap };
 })(window);
