@@ -87,9 +87,9 @@ def document(chart: Chart) -> Document:
     doc.add_root(chart.layout)
     doc.title = chart.title
     follow_theme = CustomJS(args={"root": chart.layout}, code=script("theme.js") + "\nExplainersTheme.follow(root.document);")
-    fit_titles = CustomJS(args={"root": chart.layout}, code=script("fit_text.js") + "\nExplainersFitText.follow(root.document);")
+    fit_text = CustomJS(args={"root": chart.layout}, code=script("fit_text.js") + "\nExplainersFitText.follow(root.document);")
     skip_link = CustomJS(code=script("skip_link.js"))
-    doc.js_on_event(DocumentReady, follow_theme, fit_titles, skip_link, *chart.on_ready)
+    doc.js_on_event(DocumentReady, follow_theme, fit_text, skip_link, *chart.on_ready)
     return doc
 
 
