@@ -9,13 +9,16 @@ import contextlib
 import functools
 import http.server
 import io
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "html"
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# the built book; EXPLAINERS_SITE points the browser tests at another build of it
+SITE = Path(os.environ.get("EXPLAINERS_SITE") or ROOT / "_build" / "html")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -79,10 +82,23 @@ class Visit:
                 + [f"failed request: {u}" for u in self.failed_requests])
 
 
-def open_page(browser, url: str, *, viewport=(1200, 900), color_scheme="light") -> Visit:
-    """Open ``url`` in a fresh context, watching everything the page asks for and complains about."""
+# The screens the book is read on: a laptop and a phone, each in the light and the dark theme.
+SCREENS = {
+    "1280 light": dict(viewport=(1280, 800), color_scheme="light"),
+    "1280 dark": dict(viewport=(1280, 800), color_scheme="dark"),
+    "390 light": dict(viewport=(390, 844), color_scheme="light", touch=True),
+    "390 dark": dict(viewport=(390, 844), color_scheme="dark", touch=True),
+}
+
+
+def open_page(browser, url: str, *, viewport=(1200, 900), color_scheme="light", touch=False) -> Visit:
+    """Open ``url`` in a fresh context, watching everything the page asks for and complains about.
+
+    ``touch``: a phone's touch screen (touch events, a coarse pointer, the page's mobile viewport).
+    Text drawn on canvases is recorded (canvas_text.js) for ``screen_report``."""
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
-                                  color_scheme=color_scheme)
+                                  color_scheme=color_scheme, has_touch=touch, is_mobile=touch)
+    context.add_init_script(path=str(HERE / "canvas_text.js"))
     page = context.new_page()
     visit = Visit(page)
     host = urlparse(url).netloc
@@ -111,7 +127,8 @@ def open_page(browser, url: str, *, viewport=(1200, 900), color_scheme="light") 
     page.on("requestfailed", on_failed)
     page.on("response", on_response)  # a 404 for any file, favicon.ico included, is a broken page
     page.goto(url, wait_until="load")
-    page.wait_for_load_state("load")  # after a redirect, the page it led to    page.wait_for_function("() => !window.Bokeh || Bokeh.documents.length >= document.querySelectorAll('figure.explainers-chart').length")
+    page.wait_for_load_state("load")  # after a redirect, the page it led to
+    page.wait_for_function("() => !window.Bokeh || Bokeh.documents.length >= document.querySelectorAll('figure.explainers-chart').length")
     page.wait_for_timeout(300)  # CustomJS runs asynchronously; let the first frame paint
     return visit
 
@@ -143,3 +160,10 @@ def pages(site: Path = SITE) -> list[str]:
     found = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
                    if "_static" not in p.parts and "charts" not in p.parts and "_sources" not in p.parts)
     return found
+
+
+def screen_report(page) -> dict:
+    """What a reader would find wrong with each chart on the page (screen_checks.js): its width against
+    its column, its sliders' widths, controls with a light background or a cut-off label, text that its
+    canvas or plot frame cuts off, text printed over other text, legend entries with no swatch."""
+    return page.evaluate((HERE / "screen_checks.js").read_text())

@@ -218,10 +218,13 @@
     for (const widget of Object.values(player.choiceWidgets)) {
       widget.connect(widget.properties.active.change, () => { player.touched = true; });
     }
-    if (applyHash(player, root.location ? root.location.hash : "") && figure) {
-      figure.scrollIntoView({ block: "center" });
-    }
-    root.addEventListener("hashchange", () => applyHash(player, root.location.hash));
+    // a permalink to this chart brings it into view, whether it opens the page or the page already shows
+    // it (an in-page link, an address pasted into the same tab)
+    const openLink = (hash) => {
+      if (applyHash(player, hash) && figure) figure.scrollIntoView({ block: "center" });
+    };
+    openLink(root.location ? root.location.hash : "");
+    root.addEventListener("hashchange", () => openLink(root.location.hash));
     options.render.execute(options.slider); // draw the first frame (and the readout) in JS
     return player;
   }

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from bokeh.layouts import column, row
-from bokeh.models import Button, CustomJS, Div, InlineStyleSheet, RadioButtonGroup, Select, Slider, Toggle
+from bokeh.models import Button, CustomJS, Div, RadioButtonGroup, Select, Slider, Toggle
 
 from .assets import asset
 SPEEDS = ("0.25×", "0.5×", "1×", "2×", "4×")
+SLIDER_MIN_PX = 150
 # names the generated render code defines or needs from the browser; a render argument must not hide them
 RESERVED = {"frame", "choice", "parts", "slider", "window", "document", "ExplainersPlayer", "Bokeh"}
 
@@ -43,15 +44,14 @@ class Player:
         self.step_label = step_label
         self.duration_s = duration_s
         last = len(steps) - 1
+        # wide enough to scrub by touch: on a narrow screen it takes a line of its own rather than shrink
         self.slider = Slider(start=0, end=max(last, 1), value=min(start_frame, last), step=1, title=None,
                              show_value=False, sizing_mode="stretch_width", disabled=last == 0,
-                             name=f"{chart_id}-slider")
+                             min_width=SLIDER_MIN_PX, name=f"{chart_id}-slider")
         self.play = Button(label="▶ Play", width=90, name=f"{chart_id}-play")
         self.back = Button(label="◀", width=40, name=f"{chart_id}-back")
         self.forward = Button(label="▶", width=40, name=f"{chart_id}-forward")
-        # the menu's box stays light in both themes, so its text must not inherit the dark theme's ink
-        self.speed = Select(value="1×", options=list(SPEEDS), width=70, name=f"{chart_id}-speed",
-                            stylesheets=[InlineStyleSheet(css="select { color: #222; }")])
+        self.speed = Select(value="1×", options=list(SPEEDS), width=70, name=f"{chart_id}-speed")
         self.loop = Toggle(label="Loop", active=False, width=60, name=f"{chart_id}-loop")
         self.choice_widgets = {
             c.key: RadioButtonGroup(labels=list(c.labels), active=c.default, name=f"{chart_id}-{c.key}",

@@ -1,13 +1,25 @@
 // Charts follow the book's light/dark switch (the theme sets <html data-theme="light|dark">).
-// Plot backgrounds are transparent, so only ink changes: text, axes, grids, legends, readouts.
+// Plot backgrounds are transparent, so only ink changes: text, axes, grids, legends, readouts, and
+// the paper of images tagged "paper".
 (function (root) {
   "use strict";
   if (root.ExplainersTheme) return;
 
+  // paper and pen: images of ink on paper (a drawing), in the draw widget's colours (draw_train.css)
   const INK = {
-    light: { text: "#333333", axis: "#666666", grid: "#e3e3e3", legend: "#ffffff", outline: "#d0d0d0" },
-    dark: { text: "#dddddd", axis: "#aaaaaa", grid: "#3a3f46", legend: "#1f242b", outline: "#4a5058" },
+    light: { text: "#333333", axis: "#666666", grid: "#e3e3e3", legend: "#ffffff", outline: "#d0d0d0",
+             paper: "#ffffff", pen: "#1c1c22" },
+    dark: { text: "#dddddd", axis: "#aaaaaa", grid: "#3a3f46", legend: "#1f242b", outline: "#4a5058",
+            paper: "#14161a", pen: "#eef0f3" },
   };
+
+  // 256 colours from paper (no ink) to pen (full ink), for a colour mapper over ink 0-255
+  function inkRamp(paper, pen) {
+    const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    const [p, q] = [rgb(paper), rgb(pen)];
+    const hex = (v) => Math.round(v).toString(16).padStart(2, "0");
+    return Array.from({ length: 256 }, (_, k) => "#" + p.map((c, i) => hex(c + (q[i] - c) * k / 255)).join(""));
+  }
 
   function mode() {
     const html = root.document && root.document.documentElement;
@@ -33,6 +45,8 @@
       model.text_color = ink.text;
     } else if (type === "Figure" || type === "Plot") {
       if (model.outline_line_color !== null) model.outline_line_color = ink.outline;
+    } else if (model.tags && model.tags.includes("paper") && "palette" in model) {
+      model.palette = inkRamp(ink.paper, ink.pen);
     } else if (model.tags && model.tags.includes("ink")) {
       for (const field of ["text_color", "line_color"]) if (field in model) model[field] = ink.text;
     }

@@ -95,13 +95,17 @@ def reward_curve(timeline, chart_id: str = REWARDS_ID) -> Chart:
         names_at.setdefault(e + 1, []).append(name)
     starts = list(names_at)
     right = [e > 0.85 * n for e in starts]  # labels near the right edge sit left of their line
-    marks = ColumnDataSource({"episode": starts, "y": [top * 0.97] * len(starts),
+    # a label close to the one before it (on a phone, closer than its own width) drops below the
+    # "solved" line, so the two never print over each other
+    lower = [i % 2 == 1 and starts[i] - starts[i - 1] < 0.2 * n for i in range(len(starts))]
+    marks = ColumnDataSource({"episode": starts, "y": [threshold if low else top * 0.97 for low in lower],
+                              "dy": [-4 if low else 0 for low in lower],
                               "name": [" = ".join(names) for names in names_at.values()],
                               "align": ["right" if r else "left" for r in right],
                               "offset": [-3 if r else 3 for r in right]})
     fig.segment(x0="episode", y0=0, x1="episode", y1=top, source=marks, line_color=palette.MUTED,
                 line_dash="dotted", line_width=1.5)
-    fig.add_layout(LabelSet(x="episode", y="y", text="name", source=marks, x_offset="offset",
+    fig.add_layout(LabelSet(x="episode", y="y", text="name", source=marks, x_offset="offset", y_offset="dy",
                             text_align="align", text_baseline="top",
                             text_font_size="11px", tags=["ink"]))
     fig.scatter("episode", "reward", source=curve, size=4, color=palette.DATA, alpha=0.55,

@@ -239,12 +239,13 @@ def throughput_chart(bench, records=(), chart_id: str = THROUGHPUT_ID) -> Chart:
         crowded = j + 1 < len(peaks) and peaks[j + 1][0] < gflops * 4  # the next line up is close: go below
         rate.add_layout(Label(x=x_left, y=gflops, text=tag, text_font_size="10px", tags=["ink"],
                               y_offset=-3 if crowded else 3, text_baseline="top" if crowded else "bottom"))
-    for n, label in crossovers(bench, records):
+    for k, (n, label) in enumerate(crossovers(bench, records)):
         for fig in (timing, rate):
             fig.add_layout(Span(location=n, dimension="height", line_dash="dotdash", line_color=palette.OPTIMUM,
                                 line_width=2))
+        # one line each, so that crossovers close together do not print over each other
         timing.add_layout(Label(x=n, y=float(seconds.max()) * 2, text=label, text_font_size="10px",
-                                tags=["ink"], x_offset=4, text_baseline="top"))
+                                tags=["ink"], x_offset=4, y_offset=-13 * k, text_baseline="top"))
 
     tooltips = [("", "@series"), ("n", "@n{0,0}"), ("time", "@time_text"), ("rate", "@rate_text"),
                 ("of peak", "@fraction_text")]

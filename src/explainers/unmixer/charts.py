@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from bokeh.layouts import column, row
 from bokeh.models import ColumnDataSource, LinearColorMapper, Range1d
+from bokeh.palettes import Greys256
 
 from .. import palette
 from ..embed import Chart
@@ -71,7 +72,7 @@ def grid_chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int =
                        x_range=Range1d(0, size), y_range=Range1d(0, size), match_aspect=True)
     grid.axis.visible = False
     grid.grid.visible = False
-    grid.sizing_mode, grid.width = "fixed", 340  # square atoms
+    grid.max_width = 340  # narrower with the screen, never wider
     shown = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
     grid.image("image", x="x", y="y", dw="dw", dh="dh", source=shown,
                color_mapper=LinearColorMapper(palette="Greys256", low=0, high=255))
@@ -81,18 +82,27 @@ def grid_chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int =
     pictures_fig.axis.visible = False
     pictures_fig.grid.visible = False
     pictures = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
+    # ink on paper, in the page's theme (theme.js repaints mappers tagged "paper")
     pictures_fig.image("image", x="x", y="y", dw="dw", dh="dh", source=pictures,
-                       color_mapper=LinearColorMapper(palette="Greys256", low=255, high=0))  # dark ink on paper
+                       color_mapper=LinearColorMapper(palette=Greys256[::-1], low=0, high=255, tags=["paper"]))
 
     sweep = ColumnDataSource({k: v for k, v in tradeoff.items()})
     sweep.data["label"] = [f"λ={s:g}" for s in tradeoff["sparsity"]]
+    # each label beside its point, inside the plot: left of the rightmost points, below the points near
+    # the top, level with the points near the bottom
+    right = np.asarray(tradeoff["l0"]) > 0.75 * np.max(tradeoff["l0"])
+    low = np.asarray(tradeoff["explained_variance"]) < 0.1
+    sweep.data["align"] = np.where(right, "right", "left").tolist()
+    sweep.data["dx"] = np.where(right, -7, 7).tolist()
+    sweep.data["baseline"] = np.where(low, "middle", "top").tolist()
+    sweep.data["dy"] = np.where(low, 0, 5).tolist()
     trade = book_figure("Trade-off over λ", 260,
                         x_axis_label="L0: atoms active per patch", y_axis_label="explained variance")
     trade.line("l0", "explained_variance", source=sweep, color=palette.MUTED, line_width=2)
     trade.scatter("l0", "explained_variance", source=sweep, size=9, color=palette.DATA,
                   legend_label="one run per λ")
-    trade.text("l0", "explained_variance", text="label", source=sweep, x_offset=8, y_offset=-4,
-               text_font_size="11px", tags=["ink"])
+    trade.text("l0", "explained_variance", text="label", source=sweep, x_offset="dx", y_offset="dy",
+               text_align="align", text_baseline="baseline", text_font_size="11px", tags=["ink"])
     chosen = ColumnDataSource({"l0": [], "ev": []})
     trade.scatter("l0", "ev", source=chosen, marker="diamond", size=18, color=palette.CURRENT,
                   legend_label="run shown above", level="overlay")
