@@ -29,7 +29,7 @@ def test_missing_local_copy_names_how_to_provide_the_data(monkeypatch, tmp_path)
         data.california_housing()
 
 
-def test_failed_download_names_how_to_provide_the_data(monkeypatch):
+def test_failed_download_names_how_to_provide_the_data(monkeypatch, tmp_cache):
     import sklearn.datasets
 
     def offline(*args, **kwargs):
