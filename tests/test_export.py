@@ -1,4 +1,5 @@
 """Charts for slides: the export command, and the build's training reused rather than redone."""
+import os
 import re
 import subprocess
 import sys
@@ -29,3 +30,14 @@ def test_the_books_training_is_reused_not_redone():
     from explainers.regression.train import runs
 
     assert {run.meta["cache"] for run in runs()} == {"hit"}
+
+
+def test_a_failed_export_names_the_chart_and_the_cause_and_writes_nothing(tmp_path):
+    out = tmp_path / "slides"
+    broken = {**os.environ, "EXPLAINERS_CALIFORNIA_HOUSING": str(tmp_path / "missing.data.gz")}
+    result = subprocess.run([sys.executable, "-m", "explainers", "export", "one-neuron", "--out", str(out), "--no-png"],
+                            capture_output=True, text=True, env=broken)
+    assert result.returncode == 1, result.stderr
+    assert "'one-neuron'" in result.stderr and "DataUnavailable" in result.stderr and "missing.data.gz" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists(), "a failed export must not leave a folder behind"

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .charts import REGISTRY
-from .export import export
+from .export import ExportError, export
 
 
 def main(argv=None) -> int:
@@ -38,7 +38,12 @@ def main(argv=None) -> int:
         for chart_id, entry in REGISTRY.items():
             print(f"{chart_id}\t{entry.title}")
         return 0
-    for path in export(args.chart_id, args.out, png=not args.no_png):
+    try:
+        written = export(args.chart_id, args.out, png=not args.no_png)
+    except ExportError as error:
+        print(f"python -m explainers export: {error}", file=sys.stderr)
+        return 1
+    for path in written:
         print(path)
     return 0
 

@@ -1,8 +1,13 @@
-"""Standalone, offline copies of the book's charts for slides: one HTML file (and a PNG) per chart."""
+"""Standalone, offline copies of the book's charts for slides: one HTML file (and a PNG) per chart.
+
+``export`` builds everything in a temporary folder first and writes into the reader's folder only once
+the chart and its picture exist: a failure leaves nothing behind, and its error names the chart.
+"""
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from .cache import atomic_path
@@ -57,6 +62,24 @@ def write_pngs(html_files: list[Path], width: int = 1100) -> list[Path]:
     return pictures
 
 
+class ExportError(RuntimeError):
+    """A chart could not be exported; the message names the chart and the cause."""
+
+
 def export(chart_id: str, folder: Path, png: bool = True) -> list[Path]:
-    html_file = write_html(chart_id, folder)
-    return [html_file, *(write_pngs([html_file]) if png else [])]
+    folder = Path(folder)
+    with tempfile.TemporaryDirectory(prefix=f"explainers-{chart_id}-") as scratch:
+        try:
+            made = [write_html(chart_id, Path(scratch))]
+            if png:
+                made += write_pngs(made)
+        except Exception as error:
+            cause = str(error).strip() or "no message"
+            raise ExportError(f"chart {chart_id!r} could not be exported: {type(error).__name__}: {cause}") from error
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for path in made:
+            with atomic_path(folder / path.name) as tmp:
+                tmp.write_bytes(path.read_bytes())
+            written.append(folder / path.name)
+    return written
