@@ -1,11 +1,16 @@
 /*
  * A sparse dictionary (one-layer sparse autoencoder) on the 8×8 patches of a drawing, in plain JS.
  *
- * The same algorithm as explainers/sae/dictionary.py (torch), written out by hand:
+ * The same algorithm as explainers/unmixer/train.py (torch), written out by hand:
  *   f  = ReLU(W_enc (x - b_dec) + b_enc),   x̂ = W_decᵀ f + b_dec,
  *   loss = mean (x̂ - x)² + λ · mean_batch Σ_k f_k ‖d_k‖,   Adam (torch's formula and defaults).
  * Patches, the initial atoms and the batches come from the same steps and the same generator
- * (mulberry32) as the Python side, so from one seed both engines agree to float32 rounding.
+ * (mulberry32) as the Python side, so from one seed both engines start bit for bit the same. Their
+ * rounding differs (torch adds in float32 in BLAS's order; this file adds in float64 in index order and
+ * stores weights and Adam's moments in float32), and training amplifies it: the atoms agree to float32
+ * rounding for the first tens of steps, and after the widget's 500 steps single atoms can differ while
+ * explained variance, error, L0 and the dead count still agree (unmixer/train.py's docstring has the
+ * measurements; tests/test_dictionary.py, FULL_RUN, the bounds).
  *
  * Everything lives inside one function so that its own source can start a Web Worker from a Blob:
  * nothing is fetched, and the page's thread never runs the training.
