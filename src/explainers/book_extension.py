@@ -1,31 +1,31 @@
 """Sphinx extension for the book (``sphinx.extra_extensions`` in ``_config.yml``).
 
-- Serves BokehJS and MathJax from the site itself, BokehJS only on pages that hold a chart, so the
-  book makes no request to any other host.
+- Serves BokehJS from the site itself, only on pages that hold a chart, so the book makes no request to
+  any other host. Formulas are rendered at build time with KaTeX (``explainers.mathrender``): a page with
+  a formula gets KaTeX's stylesheet and fonts, a page without one loads nothing for math.
 - Re-reads every chapter when the library's source changed: Sphinx only notices edits to the pages
   themselves, and a chapter's output depends on the code it calls.
 - Writes the standalone slide copy (HTML and PNG) of every chart into ``charts/``, redoing a chart
   only when the code or data behind it changed.
 - Drops inline scripts that sphinx-thebe adds twice (a console error otherwise).
-- Drops the theme's fontawesome.js (1.5 MB): it redraws the icons that the Font Awesome web font,
-  which sphinx-book-theme loads anyway, already draws.
+- Drops the theme's fontawesome.js (1.5 MB): it redraws the icons that the Font Awesome web font
+  already draws; and serves that font cut down to the theme's icons (``explainers.icons``).
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
 from sphinx.util import logging
 
+from . import icons, mathrender
 from .cache import file_hash
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 CHECKOUT = HERE.parents[1]
-MATHJAX_ENV = "EXPLAINERS_MATHJAX"
 VENDOR = "vendor"  # under _static/; the book's own _static/ stays free of vendored JS
 
 
@@ -40,13 +40,6 @@ def bokeh_urls() -> list[str]:
     import bokeh
 
     return [f"{VENDOR}/bokeh-{bokeh.__version__}/{f.name}" for f in bokehjs_files()]
-
-
-def mathjax_dir() -> Path:
-    """MathJax 3's ``es5`` folder: ``$EXPLAINERS_MATHJAX``, else npm's copy under ``.vendor/``."""
-    if os.environ.get(MATHJAX_ENV):
-        return Path(os.environ[MATHJAX_ENV])
-    return CHECKOUT / ".vendor" / "node_modules" / "mathjax" / "es5"
 
 
 def library_fingerprint() -> str:
@@ -77,9 +70,12 @@ def on_env_get_outdated(app, env, added, changed, removed):
 
 
 def on_page_context(app, pagename, templatename, context, doctree):
-    if 'class="explainers-chart"' in context.get("body", ""):
+    body = context.get("body", "")
+    if 'class="explainers-chart"' in body:
         for url in bokeh_urls():
             app.add_js_file(url, loading_method="defer")
+    if 'class="katex' in body:
+        app.add_css_file(mathrender.CSS_URL)
     # sphinx-thebe registers the same inline scripts twice under Sphinx 7.4 ("THEBE_JS_URL has already
     # been declared"); keep the first of each. In place: the builder appends to this very list.
     scripts = context.get("script_files")
@@ -100,14 +96,7 @@ def copy_vendor(outdir: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
             shutil.copy2(source, target)
-    mathjax = mathjax_dir()
-    if not (mathjax / "tex-chtml.js").exists():
-        logger.warning(f"MathJax not found at {mathjax}: run `make book`, or set {MATHJAX_ENV} to MathJax 3's es5 folder")
-        return
-    target = static / VENDOR / "mathjax"
-    if not (target / "tex-chtml.js").exists():
-        shutil.copytree(mathjax, target, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("sre", "*.map", "node-main*", "mml-*", "tex-mml-*", "tex-svg*"))
+    mathrender.copy_katex(static)
 
 
 def export_charts(build_dir: Path, outdir: Path) -> None:
@@ -159,6 +148,19 @@ def without_fontawesome_js(app, config):
     config.templates_path = [str(folder), *config.templates_path]
 
 
+def serve_icon_subset(outdir: Path) -> None:
+    """The theme's icon font, cut down to the icons the book uses, under the theme's own file name; a page
+    that names an icon outside the subset is a build warning (an error in the strict build)."""
+    shutil.copy2(icons.ASSET, outdir / icons.WEBFONT)
+    for page in sorted(outdir.rglob("*.html")):
+        if "_static" in page.parts or "charts" in page.parts:
+            continue
+        missing = icons.icons_in(page.read_text(errors="replace")) - set(icons.ICONS)
+        if missing:
+            logger.warning(f"{page.relative_to(outdir)} uses Font Awesome icons the subset lacks: "
+                           f"{', '.join(sorted(missing))} (add them to explainers.icons.ICONS and run tools/subset_icons.py)")
+
+
 def write_favicon_ico(outdir: Path) -> None:
     """A /favicon.ico for pages without an icon link (the root redirect): browsers ask for it anyway,
     and a 404 there is an error in the console. Drawn like book/images/favicon.svg."""
@@ -181,11 +183,13 @@ def on_build_finished(app, exception):
         return
     outdir = Path(app.outdir)
     copy_vendor(outdir)
+    serve_icon_subset(outdir)
     write_favicon_ico(outdir)
     export_charts(outdir.parent, outdir)
 
 
 def setup(app):
+    mathrender.setup(app)
     app.connect("config-inited", without_fontawesome_js)
     app.connect("env-get-outdated", on_env_get_outdated)
     app.connect("html-page-context", on_page_context, priority=900)

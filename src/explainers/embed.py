@@ -19,6 +19,7 @@ from bokeh.models import CustomJS, GlyphRenderer, InlineStyleSheet, Legend, Plot
 from bokeh.resources import Resources
 
 from .assets import asset
+from .figure import steady_legends
 from .markup import Html
 
 CHARTS_URL = "../charts/"  # every page lives in book/, the slide files in charts/
@@ -83,7 +84,8 @@ def hide_empty_legend_entries(layout) -> None:
 def document(chart: Chart) -> Document:
     fit_narrow_screens(chart.layout)
     theme_controls(chart.layout)
-    hide_empty_legend_entries(chart.layout)
+    hide_empty_legend_entries(chart.layout)  # first: it watches the series themselves
+    steady_legends(chart.layout)
     doc = Document()
     doc.add_root(chart.layout)
     doc.title = chart.title

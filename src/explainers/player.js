@@ -129,6 +129,7 @@
   }
 
   function writeHash(player) {
+    clearTimeout(player.hashTimer);
     if (!player.touched || player.playing || !root.history || !root.history.replaceState) return;
     const hash = formatHash(player.spec, player.slider.value, currentChoices(player));
     if (root.location.hash !== hash) root.history.replaceState(null, "", hash);
@@ -179,6 +180,15 @@
     act(player.spec.id, action);
   }
 
+  // While the reader drags the slider, the permalink follows once the dragging pauses: replaceState at
+  // every frame costs milliseconds of a 16.7 ms frame, and the browser throttles many calls.
+  const HASH_DELAY_MS = 150;
+
+  function writeHashSoon(player) {
+    clearTimeout(player.hashTimer);
+    player.hashTimer = setTimeout(() => writeHash(player), HASH_DELAY_MS);
+  }
+
   // Called by the chart's render callback after it drew a frame.
   function rendered(id, frame, parts) {
     const player = get(id);
@@ -188,7 +198,7 @@
       setPlaying(player, false);
     }
     if (player.readout) player.readout.innerHTML = readoutHtml(player, frame, parts);
-    if (!player.playing) writeHash(player);
+    if (!player.playing) writeHashSoon(player);
   }
 
   // Called once per chart when its Bokeh document is ready.
@@ -207,6 +217,7 @@
       touched: false,
       expectedFrame: options.slider.value,
       lastTick: null,
+      hashTimer: null,
     };
     players.set(options.id, player);
     const figure = root.document && root.document.getElementById(`chart-${options.id}`);

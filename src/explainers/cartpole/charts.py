@@ -45,14 +45,6 @@ def legend_below(fig) -> None:
     legend.padding = 2
     legend.spacing = 8
     legend.margin = 0
-    overlay_legends(fig)
-
-
-def overlay_legends(fig):
-    """Draw the legends with the moving glyphs: a legend left at its own level loses its swatches
-    when only the overlay level repaints (Bokeh 3.9, seen in Chromium)."""
-    for legend in fig.legend:
-        legend.level = "overlay"
 
 
 def episode_end(timeline, checkpoint: int) -> str:
@@ -127,7 +119,6 @@ def reward_curve(timeline, chart_id: str = REWARDS_ID) -> Chart:
                 line_color=palette.CURRENT, line_width=2, level="overlay")
     fig.legend.location = "center_left"
     fig.legend.label_text_font_size = "11px"
-    overlay_legends(fig)
 
     player = Player(chart_id, episode, step_label="Episode", duration_s=8.0)
     ready = player.bind(
@@ -223,7 +214,6 @@ def cart_view(limits):
     fig.legend.label_text_font_size = "10px"
     fig.legend.padding = 3
     fig.legend.spacing = 0
-    overlay_legends(fig)
     return fig, cart, wedge, push, status
 
 

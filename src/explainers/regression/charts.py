@@ -54,7 +54,6 @@ def chart(chart_id: str, runs) -> Chart:
     fit.line("x", "y", source=line, color=palette.CURRENT, line_width=3, legend_label="y = w·x + b",
              level="overlay")
     fit.legend.location = "top_left"
-    fit.legend.level = "overlay"  # drawn with the moving marks, or their swatches vanish on repaint
 
     w_axis, b_axis, grid = first["landscape_w"], first["landscape_b"], first["landscape_loss"]
     land = book_figure("Loss landscape over (w, b)", 320,
@@ -78,7 +77,6 @@ def chart(chart_id: str, runs) -> Chart:
     land.scatter("w", "b", source=current, marker="diamond", size=18, color=palette.CURRENT,
                  line_color="#5c0f10", legend_label="current (w, b)", level="overlay")
     land.legend.location = "bottom_right"
-    land.legend.level = "overlay"
 
     all_losses = np.concatenate([t["loss"] for t in runs])
     loss_fig = book_figure("Loss (mean squared error) over training", 210, y_axis_type="log",

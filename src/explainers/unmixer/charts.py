@@ -107,7 +107,6 @@ def grid_chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int =
     trade.scatter("l0", "ev", source=chosen, marker="diamond", size=18, color=palette.CURRENT,
                   legend_label="run shown above", level="overlay")
     trade.legend.location = "bottom_right"
-    trade.legend.level = "overlay"
 
     sparsities = [run.meta["config"]["sparsity"] for run in runs]
     rows = [int(np.argmin(np.abs(tradeoff["sparsity"] - s))) for s in sparsities]
