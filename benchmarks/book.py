@@ -3,12 +3,16 @@
     .venv/bin/python benchmarks/book.py [--skip-cold]
 
 Cold: a fresh output folder and an empty training cache. Warm: the same build again, nothing changed.
-Scrub latency: slider change to the next painted frame, in headless Chromium, median and p95.
+Page weight: every response body of a page's first load in headless Chromium (1200 x 900, images below
+the fold not scrolled into view), gzipped at level 6, against the page's goal.
+Scrub latency: slider change to the last canvas repaint it caused, for every chart with a slider, at the
+book's column width, median (p50) and p95, against one 60 Hz frame.
 """
 from __future__ import annotations
 
 import argparse
 import gzip
+import re
 import os
 import shutil
 import statistics
@@ -21,7 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import chromium, open_page, serve  # noqa: E402
+from browser import chromium, open_page, pages, serve  # noqa: E402
+
+MB = 1_000_000
+CHART_PAGE_GOAL, TEXT_PAGE_GOAL, SLIDES_PAGE_GOAL = 0.8 * MB, 0.3 * MB, 1.0 * MB
+FRAME_MS = 1000 / 60
 
 
 def build(out: Path, cache: Path) -> float:
@@ -32,23 +40,34 @@ def build(out: Path, cache: Path) -> float:
     return time.perf_counter() - started
 
 
-def page_weight(browser, url: str) -> tuple[int, int]:
-    """Bytes of every response on first load of ``url``, raw and gzipped."""
-    sizes = []
-    context = browser.new_context()
+def page_weight(browser, url: str) -> tuple[int, int, list[tuple[str, int]]]:
+    """Bytes of every response on first load of ``url``: raw, gzipped, and gzipped per response."""
+    responses = []
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
-    page.on("response", lambda r: sizes.append(r))
+    page.on("response", lambda r: responses.append(r))
     page.goto(url, wait_until="networkidle")
     raw = zipped = 0
-    for response in sizes:
+    parts = []
+    for response in responses:
         try:
             body = response.body()
         except Exception:
             continue
         raw += len(body)
-        zipped += len(gzip.compress(body, 6))
+        size = len(gzip.compress(body, 6))
+        zipped += size
+        parts.append((response.url.rsplit("/", 1)[-1].split("?")[0], size))
     context.close()
-    return raw, zipped
+    return raw, zipped, sorted(parts, key=lambda p: -p[1])
+
+
+def page_goal(path: str, html: str) -> tuple[str, float]:
+    if path.endswith("charts-for-slides.html"):
+        return "slides", SLIDES_PAGE_GOAL
+    if 'class="explainers-chart"' in html:
+        return "charts", CHART_PAGE_GOAL
+    return "text", TEXT_PAGE_GOAL
 
 
 def embedded_bytes() -> dict[str, int]:
@@ -86,25 +105,38 @@ SCRUB = """async ([name, frames]) => {
 }"""
 
 
-# The animated charts to scrub: (chart id, page, with any permalink that sets up a telling state).
-SCRUBBED = (
-    ("one-neuron", "book/one-neuron.html"),
-    ("cartpole-rewards", "book/learning-from-reward.html"),
-    ("cartpole-agent", "book/learning-from-reward.html#cartpole-agent.checkpoint=solved&step=0"),  # 500 moving steps
-    ("steering-strength", "book/steering.html"),  # swaps a panel of eight answers
-)
+# Permalinks that set up a telling state for a chart's scrub (its other charts open as a reader finds them).
+SETUP = {"cartpole-agent": "#cartpole-agent.checkpoint=solved&step=0"}  # 500 moving steps
+
+
+def scrubbed_charts(site: Path) -> list[tuple[str, str]]:
+    """(chart id, page with any permalink) for every chart of the book whose player has a slider."""
+    found = []
+    for path in pages(site):
+        html = (site / path).read_text(errors="replace")
+        for chart_id in re.findall(r'<figure class="explainers-chart" id="chart-([a-z0-9-]+)"', html):
+            if f'"{chart_id}-slider"' in html:
+                found.append((chart_id, path + SETUP.get(chart_id, "")))
+    return found
 
 
 def scrub_latency(browser, url: str, slider_name: str, n: int = 60) -> tuple[float, float]:
     visit = open_page(browser, url)
     times = sorted(visit.page.evaluate(SCRUB, [slider_name, n]))
     visit.page.context.close()
+    if not times:
+        raise RuntimeError(f"{slider_name}: no repaint followed a slider change")
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def verdict(value: float, goal: float) -> str:
+    return "meets" if value <= goal else "MISSES"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-cold", action="store_true", help="measure against the existing _build/html")
+    parser.add_argument("--skip-embedded", action="store_true", help="skip building each chart to count its bytes")
     args = parser.parse_args()
     site = ROOT / "_build" / "html"
     if not args.skip_cold:
@@ -116,15 +148,23 @@ def main() -> None:
             print(f"warm rebuild (no change):  {warm:6.1f} s")
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    for chart_id, size in embedded_bytes().items():
+    for chart_id, size in ({} if args.skip_embedded else embedded_bytes()).items():
         print(f"embedded data, {chart_id}: {size / 1024:7.1f} KB")
+    print(f"load average when measured: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     with serve(site) as base, chromium() as browser:
-        for path in dict.fromkeys(page.split("#")[0] for _, page in SCRUBBED):
-            raw, zipped = page_weight(browser, f"{base}/{path}")
-            print(f"first load of {path}: {raw / 1e6:.2f} MB, {zipped / 1e6:.2f} MB gzipped")
-        for chart_id, page in SCRUBBED:
+        print("\nPage weight: first load, every response body gzipped (level 6)")
+        print(f"{'page':34s} {'kind':7s} {'raw':>9s} {'gzipped':>9s} {'goal':>9s}  verdict  largest responses (gzipped KB)")
+        for path in pages(site):
+            kind, goal = page_goal(path, (site / path).read_text(errors="replace"))
+            raw, zipped, parts = page_weight(browser, f"{base}/{path}")
+            largest = ", ".join(f"{name} {size / 1e3:.0f}" for name, size in parts[:4])
+            print(f"{path:34s} {kind:7s} {raw / MB:6.2f} MB {zipped / MB:6.2f} MB {goal / MB:6.2f} MB  "
+                  f"{verdict(zipped, goal):7s}  {largest}")
+        print(f"\nScrub latency: slider change to the last repaint, {FRAME_MS:.1f} ms goal for p95")
+        print(f"{'chart':26s} {'p50':>8s} {'p95':>8s} {'goal':>8s}  verdict")
+        for chart_id, page in scrubbed_charts(site):
             median, p95 = scrub_latency(browser, f"{base}/{page}", f"{chart_id}-slider")
-            print(f"scrub latency {chart_id} (slider change to painted frame): median {median:.1f} ms, p95 {p95:.1f} ms")
+            print(f"{chart_id:26s} {median:5.1f} ms {p95:5.1f} ms {FRAME_MS:5.1f} ms  {verdict(p95, FRAME_MS)}")
 
 
 if __name__ == "__main__":

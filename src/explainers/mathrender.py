@@ -77,7 +77,7 @@ def katex() -> KaTeX:
 def display_tex(node) -> str:
     """The TeX of a display formula, grouped as Sphinx's MathJax renderer groups it: paragraphs of a
     block become aligned rows; a block with line breaks and no environment of its own is aligned."""
-    latex = node["latex"]
+    latex = node.astext()
     if node.get("nowrap"):
         return latex
     parts = [part for part in latex.split("\n\n") if part.strip()]
