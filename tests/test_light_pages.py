@@ -90,3 +90,8 @@ def test_icons_named_in_a_page_are_found():
     page = ('<i class="fa-solid fa-magnifying-glass"></i><span class="fa-solid fa-lg fa-bars"></span>'
             '<i class="fa-brands fa-github"></i><i class="fas fa-rocket"></i>')
     assert icons.icons_in(page) == {"magnifying-glass", "bars", "rocket"}
+
+
+def test_a_page_naming_an_icon_outside_the_subset_is_caught():
+    assert icons.missing_icons('<i class="fa-solid fa-magnifying-glass fa-lg"></i>') == set()
+    assert icons.missing_icons('<i class="fa-solid fa-anchor"></i>') == {"anchor"}

@@ -155,7 +155,7 @@ def serve_icon_subset(outdir: Path) -> None:
     for page in sorted(outdir.rglob("*.html")):
         if "_static" in page.parts or "charts" in page.parts:
             continue
-        missing = icons.icons_in(page.read_text(errors="replace")) - set(icons.ICONS)
+        missing = icons.missing_icons(page.read_text(errors="replace"))
         if missing:
             logger.warning(f"{page.relative_to(outdir)} uses Font Awesome icons the subset lacks: "
                            f"{', '.join(sorted(missing))} (add them to explainers.icons.ICONS and run tools/subset_icons.py)")

@@ -38,6 +38,14 @@ def codepoints(css: str, names) -> dict[str, int]:
     return found
 
 
+def missing_icons(html: str) -> set[str]:
+    """The icons a page names that the subset lacks (classes the theme's stylesheet draws as icons)."""
+    names = icons_in(html) - set(ICONS)
+    if not names:
+        return names
+    return set(codepoints((theme_static() / "styles" / "pydata-sphinx-theme.css").read_text(), names))
+
+
 def icons_in(html: str) -> set[str]:
     """The Font Awesome solid icons a page names."""
     names = set()
