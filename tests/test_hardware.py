@@ -118,7 +118,9 @@ def test_cpu_peak_without_any_clock_refuses_to_guess():
     ("NVIDIA L40S", 91_600, 362_050),
     ("Tesla T4", 8_100, None),
     ("NVIDIA GeForce RTX 4090", 82_600, 165_200),
-    ("NVIDIA H100 NVL", None, None),  # not mistaken for an SXM part
+    ("NVIDIA H100 NVL", 60_000, 835_500),  # not mistaken for an SXM part
+    ("NVIDIA H200 NVL", 60_000, 835_500),
+    ("NVIDIA A10", 31_200, 125_000),
     ("NVIDIA GH200 480GB", None, None),
     ("NVIDIA A10G", None, None),
 ])
@@ -127,6 +129,17 @@ def test_gpu_peak_table_gives_dense_datasheet_figures_and_none_when_unknown(name
     assert result["float32"]["gflops"] == (pytest.approx(fp32) if fp32 else None)
     assert result["bfloat16"]["gflops"] == (pytest.approx(bf16) if bf16 else None)
     assert result["float32"]["source"]
+
+
+def test_every_sparse_datasheet_figure_is_halved_and_the_halving_is_shown():
+    for row in peak.GPU_PEAKS:
+        source = row.bf16_source()
+        assert row.card in source and row.document in source
+        if row.bf16_sparse:
+            assert row.bf16_dense == row.bf16_printed / 2
+            assert f"{row.bf16_printed:,g} / 2 = {row.bf16_dense:,g}" in source and "with sparsity" in source
+        elif row.bf16_printed is not None:
+            assert "dense" in source and row.bf16_dense == row.bf16_printed
 
 
 # --- crossover ----------------------------------------------------------------------------------------
@@ -247,3 +260,70 @@ def test_record_command_refuses_without_a_gpu_and_writes_nothing(tmp_path):
     with pytest.raises(SystemExit) as stopped:
         records.main(["--out", str(tmp_path)])
     assert stopped.value.code == 1 and not list(tmp_path.iterdir())
+
+
+# --- the book's trainers, timed per device ------------------------------------------------------------
+
+def test_forced_device_is_what_every_trainer_picks_inside_the_block():
+    from explainers.device import forced, pick
+
+    natural = pick()
+    with forced("cpu"):
+        assert pick().type == "cpu"
+        with forced("meta"):
+            assert pick().type == "meta"
+        assert pick().type == "cpu"
+    assert pick() == natural
+
+
+def test_tiny_trainer_timings_are_positive_and_say_where_they_ran():
+    from explainers.hardware import trainer_times
+
+    chosen = [t for t in trainer_times.TRAINERS if t.name in ("dictionary", "phase_diagram")]
+    times = trainer_times.time_trainers(["cpu"], repeats=2, tiny=True, trainers=chosen, log=lambda _: None)
+    assert [e["name"] for e in times["runs"]] == ["dictionary", "phase_diagram"]
+    for entry in times["runs"]:
+        assert len(entry["cpu"]["seconds"]) == 2 and all(s > 0 for s in entry["cpu"]["seconds"])
+        assert entry["cpu"]["frames"] >= 1 and entry["config"]["steps"] == 4
+    assert trainer_times.check_trainer_times(times) is None
+    json.dumps(times)  # stored in a record: plain JSON
+
+
+def test_a_trainer_whose_package_is_missing_is_skipped_with_the_reason():
+    from explainers.hardware import trainer_times
+
+    missing = trainer_times.Trainer("x", "x", "x", "explainers.sae.dictionary", "train_dictionary",
+                                    "DictionaryConfig", needs=("no_such_package_here",))
+    [entry] = trainer_times.time_trainers(["cpu"], trainers=[missing], log=lambda _: None)["runs"]
+    assert "no_such_package_here" in entry["skipped"] and "cpu" not in entry
+
+
+def test_a_record_with_bad_trainer_times_is_rejected():
+    timeline = fake_gpu_timeline()
+    timeline.meta["trainers"] = {"devices": ["cpu", "cuda"], "runs": [
+        {"name": "toy", "cpu": {"seconds": [0.5]}, "cuda": {"seconds": [-1.0]}}]}
+    with pytest.raises(records.RecordError, match="toy on cuda"):
+        records.from_record(records.to_record(timeline, PROVENANCE))
+    timeline.meta["trainers"]["runs"][0]["cuda"] = {"seconds": [0.9]}
+    assert records.from_record(records.to_record(timeline, PROVENANCE)).meta["trainers"]["runs"][0]["name"] == "toy"
+
+
+def test_recorder_smoke_run_works_without_a_gpu_bokeh_or_gymnasium(tmp_path):
+    """The recorder runs on a bare GPU machine: torch, numpy, scikit-learn; no Bokeh, gymnasium, gguf."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(records.__file__).resolve().parents[2]
+    blocked = ("bokeh", "gymnasium", "gguf")
+    script = (f"import sys, runpy; [sys.modules.__setitem__(m, None) for m in {blocked!r}]; "
+              "sys.argv = ['records', '--smoke', '--out', sys.argv[1]]; "
+              "runpy.run_module('explainers.hardware.records', run_name='__main__')")
+    env = {**os.environ, "PYTHONPATH": str(src), "EXPLAINERS_CACHE": str(tmp_path / "cache"),
+           "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out")], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "cartpole: skipped (needs gymnasium" in done.stdout
+    assert "smoke run passed" in done.stdout and not (tmp_path / "out").exists()
