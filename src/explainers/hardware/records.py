@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..timeline import Timeline
-from .bench import BenchConfig, measure
+from .train import BenchConfig, measure
 from .trainer_times import check_trainer_times, time_trainers
 
 RECORDS_DIR = Path(__file__).resolve().parent / "records"
