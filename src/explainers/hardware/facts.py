@@ -187,19 +187,27 @@ def gpu_story(bench, records) -> str:
                 "draws it beside these.")
     sentences = []
     for timeline in runs:
-        where = "this machine" if timeline is bench else f"the run recorded on {measured_on(timeline)}"
+        where = "this machine" if timeline is bench else f"recorded {measured_on(timeline)}"
         device = gpu_name(timeline) or timeline.meta.get("provenance", {}).get("device_name", "the GPU")
-        for name, found in timeline.meta.get("crossover", {}).items():
+        found, never, up_to = [], [], 0
+        for name, info in timeline.meta.get("crossover", {}).items():
             if not name.endswith("_transfer"):
                 continue
-            label = next(s["label"] for s in timeline.meta["series"] if s["name"] == name)
-            against = f"{found['against']} on its {timeline.meta['cpu']['model']}"
-            if found["n"] is None:
-                sentences.append(f"On {where} ({device}), {label} did not beat {against} at any "
-                                 f"size both measured (up to n = {found['compared_up_to_n']:,}).")
+            dtype = DTYPE_NAMES.get(next(s["dtype"] for s in timeline.meta["series"] if s["name"] == name), "")
+            up_to = max(up_to, info["compared_up_to_n"])
+            if info["n"] is None:
+                never.append(dtype)
             else:
-                sentences.append(f"On {where} ({device}), {label} beats {against} from "
-                                 f"n = {found['n']:,} on (compared up to n = {found['compared_up_to_n']:,}).")
+                found.append(f"from n = {info['n']:,} in {dtype}")
+        if not (found or never):
+            continue
+        cpu = timeline.meta["cpu"]["model"]
+        text = f"On the {device} ({where}), copies included, the GPU"
+        if found:
+            text += f" beat the fastest CPU series of that machine's {cpu} {' and '.join(found)}"
+        if never:
+            text += (" and" if found else "") + f" never beat it in {' or '.join(never)}"
+        sentences.append(f"{text} (compared up to n = {up_to:,}).")
     return " ".join(sentences)
 
 
