@@ -209,7 +209,8 @@ def peak_lines(lines) -> list[tuple[float, str, str]]:
         peak = timeline.meta["peaks"][series["device"]][series["dtype"]]
         if peak["gflops"]:
             name = device_name(timeline, series)
-            tag = f"{peak_name(name, series['device'], series['dtype'])} {peak_text(peak['gflops'])}"
+            short = peak_name(name, series["device"], series["dtype"]).removeprefix("NVIDIA ")
+            tag = f"{short} {peak_text(peak['gflops'])}"
             peaks[(peak["gflops"], tag, peak_label(name, series["device"], series["dtype"], peak))] = None
     return sorted(peaks)
 
@@ -243,15 +244,16 @@ def throughput_chart(bench, records=(), chart_id: str = THROUGHPUT_ID) -> Chart:
     rates = np.concatenate([src.data["gflops"] for src in sources])
     peaks = peak_lines(lines)
     x_range = Range1d(float(all_n.min()) / 1.4, float(all_n.max()) * 1.4)
-    ticks = [int(n) for n in np.unique(all_n) if int(n) & (int(n) - 1) == 0]
+    # powers of 4: labels that still fit side by side on a phone-width plot
+    ticks = [int(n) for n in np.unique(all_n) if int(n) & (int(n) - 1) == 0 and (int(n).bit_length() - 1) % 2 == 0]
     top = max([float(rates.max())] + [g for g, *_ in peaks])
     repeats = bench.meta["timing"]["repeats"]
 
-    timing = book_figure(f"Time for one n×n @ n×n product (median of {repeats} runs)", 280,
+    timing = book_figure(f"Seconds per n×n product (median of {repeats} runs)", 280,
                          x_axis_type="log", y_axis_type="log", x_range=x_range,
                          y_range=Range1d(float(seconds.min()) / 3, float(seconds.max()) * 3),
                          x_axis_label="matrix size n", y_axis_label="seconds")
-    rate = book_figure("Rate: 2n³ FLOPs / time, against each device's peak (dashed)", 330,
+    rate = book_figure("Rate, 2n³ FLOPs / time; dashed: peaks", 330,
                        x_axis_type="log", y_axis_type="log", x_range=x_range,
                        y_range=Range1d(float(rates.min()) / 3, top * 6),
                        x_axis_label="matrix size n", y_axis_label="GFLOP/s")
