@@ -333,3 +333,18 @@ def test_recorder_smoke_run_works_without_a_gpu_bokeh_or_gymnasium(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "cartpole: skipped (needs gymnasium" in done.stdout
     assert "smoke run passed" in done.stdout and not (tmp_path / "out").exists()
+
+
+def test_every_timed_trainer_names_a_cached_function_and_its_config():
+    import importlib
+
+    from explainers.hardware import trainer_times
+
+    for trainer in trainer_times.TRAINERS:
+        module = importlib.import_module(trainer.module)
+        assert callable(getattr(module, trainer.function).uncached), trainer.name
+        book, tiny = trainer_times.config_of(trainer), trainer_times.config_of(trainer, tiny=True)
+        assert book != tiny and type(book) is type(tiny), trainer.name
+        if trainer.prerequisite:
+            function, field = trainer.prerequisite
+            assert callable(getattr(module, function)) and hasattr(book, field)
