@@ -298,7 +298,7 @@ def test_tiny_trainer_timings_are_positive_and_say_where_they_ran():
 def test_a_trainer_whose_package_is_missing_is_skipped_with_the_reason():
     from explainers.hardware import trainer_times
 
-    missing = trainer_times.Trainer("x", "x", "x", "explainers.sae.dictionary", "train_dictionary",
+    missing = trainer_times.Trainer("x", "x", "x", "explainers.unmixer.train", "train_dictionary",
                                     "DictionaryConfig", needs=("no_such_package_here",))
     [entry] = trainer_times.time_trainers(["cpu"], trainers=[missing], log=lambda _: None)["runs"]
     assert "no_such_package_here" in entry["skipped"] and "cpu" not in entry
