@@ -9,7 +9,8 @@ import time
 
 import numpy as np
 
-from explainers.hardware import BenchConfig, ScheduleConfig, load_records, measure, serial_vs_parallel
+from explainers.hardware.records import load_records
+from explainers.hardware.train import BenchConfig, ScheduleConfig, measure, serial_vs_parallel
 
 
 def main():

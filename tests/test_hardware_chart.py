@@ -3,21 +3,19 @@ import json
 
 import numpy as np
 import pytest
-from bokeh.models import ColumnDataSource, LegendItem
+from bokeh.models import ColumnDataSource, Div
 
 from explainers.embed import page_html
-from explainers.hardware import bench, records, report
-from explainers.hardware.bench import BenchConfig, ScheduleConfig
-from explainers.hardware.chart import cell_states, schedule_chart, throughput_chart
+from explainers.hardware import charts, records, train
+from explainers.hardware import facts as report
+from explainers.hardware.charts import cell_states, schedule_chart, throughput_chart
 from explainers.timeline import Timeline
 
 
 @pytest.fixture
 def tiny(tmp_cache):
-    timeline = bench.measure(BenchConfig(sizes=(8, 16, 32, 64), python_max_n=16, cpu_max_n=64, gpu_max_n=64,
-                                         warmup=0, repeats=2))
-    steps = bench.serial_vs_parallel(ScheduleConfig(n=4, lanes=(1, 4, 16), measure_n=16, warmup=0, repeats=2))
-    return timeline, steps
+    config = train.tiny_config()
+    return train.measure(config.bench), train.serial_vs_parallel(config.schedule)
 
 
 def recorded_gpu_run():
@@ -63,7 +61,19 @@ def finite_everywhere(chart):
 
 
 def legend_labels(chart) -> list[str]:
-    return [item.label["value"] for item in chart.layout.references() if isinstance(item, LegendItem)]
+    """The entries of the chart's key (an HTML list under the plots), as plain text."""
+    import html
+    import re
+
+    [key] = [m for m in chart.layout.references() if isinstance(m, Div) and m.name == "matmul-throughput-key"]
+    return [html.unescape(label) for label in re.findall(r"<span>([^<]*)</span></li>", key.text)]
+
+
+def key_headings(chart) -> list[str]:
+    [key] = [m for m in chart.layout.references() if isinstance(m, Div) and m.name == "matmul-throughput-key"]
+    import re
+
+    return re.findall(r"<b>(.*?)</b>", key.text)
 
 
 def test_throughput_chart_draws_each_series_only_at_the_sizes_it_measured(tiny):
@@ -98,11 +108,12 @@ def test_a_recorded_gpu_run_is_drawn_and_marked_recorded(tiny):
     chart = throughput_chart(timeline, [recorded])
     finite_everywhere(chart)
     labels = legend_labels(chart)
-    assert any("recorded: Test GPU, 2000-01-02" in label for label in labels)
+    assert "Recorded on the Test GPU, 2000-01-02" in key_headings(chart)
+    assert any(label.startswith("torch cuda fp32 transfer") for label in labels)
     assert not any(label.startswith("torch cpu") for label in labels)  # the recording machine's CPU is not drawn
     transfer = next(s for s in sources(chart) if s.data.get("series", [""])[0] == "torch cuda fp32 transfer")
     assert list(transfer.data["n"]) == [16, 32, 64, 128]
-    assert "Test GPU" in chart.title
+    assert "Test GPU" in chart.caption
     assert "from n = 32" in report.gpu_story(timeline, [recorded])
 
 
@@ -110,7 +121,7 @@ def test_without_a_gpu_or_record_the_chapter_says_so_and_quotes_no_gpu_numbers(t
     timeline, steps = tiny
     if report.measured_series(timeline, "cuda"):
         pytest.skip("this machine has a GPU")
-    facts = report.facts(timeline, steps, [])
+    facts = report.facts(train.Runs(timeline, steps, []))
     assert "No GPU record exists yet" in facts["gpu_story"]
     assert facts["records_where"] == "none"
     assert "no GPU" in facts["bench_where"] and timeline.meta["cpu"]["model"] in facts["bench_where"]
@@ -137,3 +148,71 @@ def test_formatters_pick_readable_units():
     assert report.rate_text(156.51, 4) == "156.5 GFLOP/s" and report.rate_text(67_000) == "67 TFLOP/s"
     assert report.percent_text(0.58) == "58%" and report.percent_text(0.00041) == "0.041%"
     assert report.peak_text(78.25) == "78.3 GFLOP/s" and report.peak_text(67_000.0) == "67.0 TFLOP/s"
+
+
+# --- the recorded GPU: tensor cores, the copy cost, the book's trainers ------------------------------
+
+@pytest.fixture
+def h200():
+    """The shipped record (real measurements), newest first."""
+    return records.load_records()[-1]
+
+
+def test_copy_split_is_the_difference_of_the_two_timed_runs(tiny, h200):
+    rows = report.copy_rows(h200)
+    alone, copied = report.series_arrays(h200, "torch_cuda_bf16"), report.series_arrays(h200, "torch_cuda_bf16_transfer")
+    last = rows[-1]
+    assert last["n"] == int(max(set(alone["n"]) & set(copied["n"])))
+    assert last["compute_s"] == pytest.approx(alone["seconds"][alone["n"] == last["n"]][0])
+    assert last["total_s"] == pytest.approx(copied["seconds"][copied["n"] == last["n"]][0])
+    assert last["copy_s"] + last["compute_s"] == pytest.approx(last["total_s"])
+    table = report.copy_table(train.Runs(tiny[0], tiny[1], [h200])).text
+    assert f"<td>{last['n']:,}</td>" in table and report.percent_text(last["copy_share"]) in table
+    story = report.copy_story(h200)
+    assert report.seconds_text(last["compute_s"]) in story and report.seconds_text(last["total_s"]) in story
+
+
+def test_tensor_core_story_quotes_the_record_best_rates(h200):
+    fp32 = report.best(h200, report.series_by_name(h200, "torch_cuda_fp32"))
+    bf16 = report.best(h200, report.series_by_name(h200, "torch_cuda_bf16"))
+    story = report.tensor_story(h200)
+    assert report.rate_text(fp32["gflops"]) in story and report.rate_text(bf16["gflops"]) in story
+    assert report.times_text(bf16["gflops"] / fp32["gflops"]) in story
+
+
+def test_trainer_table_appears_only_when_a_record_timed_the_trainers(tiny, h200):
+    bench, steps = tiny
+    plain = train.Runs(bench, steps, [h200])
+    if "trainers" not in h200.meta:
+        assert report.trainer_table(plain).text == ""
+        assert "No recorded GPU run holds" in report.facts(plain)["trainer_story"]
+    timed = records.from_record(json.loads(json.dumps(records.to_record(h200, h200.meta["provenance"]))), "x.json")
+    timed.meta["trainers"] = {  # made-up timings in the recorder's shape, to test the table (never shipped)
+        "devices": ["cpu", "cuda"], "repeats": 2, "cpu": "Test CPU", "runs": [
+            {"name": "a", "label": "Toy A: a small run", "cpu": {"median_s": 0.5, "seconds": [0.5, 0.5]},
+             "cuda": {"median_s": 2.0, "seconds": [2.0, 2.0]}},
+            {"name": "b", "label": "Toy B: a larger run", "cpu": {"median_s": 3.0, "seconds": [3.0, 3.0]},
+             "cuda": {"median_s": 1.0, "seconds": [1.0, 1.0]}},
+            {"name": "c", "label": "Toy C", "skipped": "needs gymnasium"}]}
+    runs = train.Runs(bench, steps, [timed])
+    table = report.trainer_table(runs).text
+    assert "Toy A: a small run" in table and "4× as long" in table and "3× faster" in table
+    assert "Not timed there: c" in table
+    story = report.facts(runs)["trainer_story"]
+    assert "1 of the 2" in story and "toy a" in story
+
+
+def test_chart_builds_each_registered_id_and_imports_no_torch(tiny):
+    import subprocess
+    import sys
+
+    runs = train.Runs(*tiny, records.load_records())
+    for chart_id, title in charts.CHARTS.items():
+        built = charts.chart(chart_id, runs)
+        assert built.id == chart_id and built.title == title
+        finite_everywhere(built)
+    with pytest.raises(KeyError):
+        charts.chart("no-such-chart", runs)
+    probe = "import sys, explainers.hardware.charts, explainers.hardware.facts; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"

@@ -3,8 +3,9 @@
 - Serves BokehJS from the site itself, only on pages that hold a chart, so the book makes no request to
   any other host. Formulas are rendered at build time with KaTeX (``explainers.mathrender``): a page with
   a formula gets KaTeX's stylesheet and fonts, a page without one loads nothing for math.
-- Re-reads every chapter when the library's source changed: Sphinx only notices edits to the pages
-  themselves, and a chapter's output depends on the code it calls.
+- Re-reads every chapter when the library's source or any data file it ships changed (a hardware record,
+  the corpus): Sphinx only notices edits to the pages themselves, and a chapter's output depends on the
+  code it calls and the files that code reads.
 - Writes the standalone slide copy (HTML and PNG) of every chart into ``charts/``, redoing a chart
   only when the code or data behind it changed.
 - Drops inline scripts that sphinx-thebe adds twice (a console error otherwise).
@@ -42,8 +43,16 @@ def bokeh_urls() -> list[str]:
     return [f"{VENDOR}/bokeh-{bokeh.__version__}/{f.name}" for f in bokehjs_files()]
 
 
+def package_data_files() -> list[Path]:
+    """Every file the package ships besides its Python code: the browser code (player, theme, each chart's
+    render script, styles) and the data chapters read (hardware records, the language-model corpus...)."""
+    return sorted(path for path in HERE.rglob("*")
+                  if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts)
+
+
 def library_fingerprint() -> str:
-    """Changes whenever the code behind any chart, or the data it reads, changes."""
+    """Changes whenever the code behind any chart, or the data it reads, changes: a record added to or
+    removed from ``hardware/records/`` re-executes the chapters on the next build."""
     import bokeh
 
     from .data import california_housing_files
@@ -52,8 +61,7 @@ def library_fingerprint() -> str:
     digest = hashlib.sha256(b"".join(p.relative_to(HERE).as_posix().encode() + p.read_bytes()
                                      for p in sorted(HERE.rglob("*.py"))))
     digest.update(bokeh.__version__.encode())
-    # the browser code (player, theme, each chart's render script) shapes the pages too
-    for path in sorted(HERE.rglob("*.js")) + sorted(HERE.rglob("*.css")):
+    for path in package_data_files():
         digest.update(path.relative_to(HERE).as_posix().encode())
         digest.update(path.read_bytes())
     for path in california_housing_files():

@@ -44,24 +44,6 @@ def module(scene: str, name: str):
     return importlib.import_module(f"{PACKAGE}.{scene}.{name}")
 
 
-# Scenes still in their older shape, built through their own functions. Temporary: an entry goes when
-# its folder gets a charts.py with CHARTS (a scene found both ways is an error).
-def _hardware(chart_id: str) -> Chart:
-    from .hardware.chart import schedule_chart, throughput_chart
-    from .hardware.report import book_measurements
-
-    bench, steps, records = book_measurements()
-    return schedule_chart(steps) if chart_id == "serial-vs-parallel" else throughput_chart(bench, records)
-
-
-NOT_YET_SCENES = {  # scene: (page, builder, {chart id: title})
-    "hardware": ("cpu-vs-gpu", _hardware, {
-        "serial-vs-parallel": "One matrix product, computed serially and in parallel waves",
-        "matmul-throughput": "Matrix multiply throughput over sizes, against each device's peak",
-    }),
-}
-
-
 def _book_position(page: str) -> int:
     """Where the chapter stands in the book's table of contents (unlisted pages go last)."""
     toc = TOC.read_text() if TOC.exists() else ""
@@ -72,12 +54,8 @@ def _book_position(page: str) -> int:
 def _registry() -> tuple[tuple[str, ...], dict[str, Entry]]:
     found = sorted(folder.name for folder in HERE.iterdir()
                    if (folder / "charts.py").is_file() and _assigns_charts(folder / "charts.py"))
-    both = set(found) & set(NOT_YET_SCENES)
-    if both:
-        raise RuntimeError(f"{sorted(both)} follow the scene contract now: delete them from NOT_YET_SCENES")
     pages = {scene: module(scene, "charts") for scene in found}
     listing = [(scene, charts.PAGE, charts.CHARTS) for scene, charts in pages.items()]
-    listing += [(scene, page, titles) for scene, (page, _, titles) in NOT_YET_SCENES.items()]
     listing.sort(key=lambda item: (_book_position(item[1]), item[0]))
     registry: dict[str, Entry] = {}
     for scene, page, titles in listing:
@@ -85,7 +63,7 @@ def _registry() -> tuple[tuple[str, ...], dict[str, Entry]]:
             if chart_id in registry:
                 raise RuntimeError(f"chart id {chart_id!r} is used by {registry[chart_id].scene} and {scene}")
             registry[chart_id] = Entry(title, page, scene)
-    return tuple(s for s, _, _ in listing if s in pages), registry
+    return tuple(s for s, _, _ in listing), registry
 
 
 SCENES, REGISTRY = _registry()
@@ -96,8 +74,6 @@ def build(chart_id: str, runs=None) -> Chart:
     if chart_id not in REGISTRY:
         raise KeyError(f"no chart {chart_id!r}; the book's charts are: {', '.join(REGISTRY)}")
     scene = REGISTRY[chart_id].scene
-    if scene in NOT_YET_SCENES:
-        return NOT_YET_SCENES[scene][1](chart_id)
     if runs is None:
         runs = module(scene, "train").runs()
     return module(scene, "charts").chart(chart_id, runs)

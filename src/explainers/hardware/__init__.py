@@ -1,19 +1,8 @@
-"""CPU vs GPU: matrix multiply measured where the book is built.
+"""CPU vs GPU: matrix multiply measured where the book is built, and recorded GPU runs.
 
-``measure(BenchConfig()) -> Timeline``: time and GFLOP/s per matrix size for serial Python, NumPy (one
-thread, all cores), torch on the CPU and, when CUDA is present, torch on the GPU (fp32, bf16, with and
-without copies). ``serial_vs_parallel(ScheduleConfig()) -> Timeline``: the order output cells are
-computed serially and in parallel waves, plus real times. ``load_records()``: recorded GPU runs.
+The scene's files: ``train`` (``runs()``: this machine's benchmark, the serial-vs-parallel schedules and
+the recorded GPU runs), ``charts`` (``PAGE``, ``CHARTS``, ``chart(id, runs)``; Bokeh, no torch) and
+``facts`` (``facts(runs)``: what the chapter quotes). Beside them: ``peak`` (each device's peak FLOP/s),
+``records`` (the GPU records and the command that makes one) and ``trainer_times`` (the book's trainers
+timed on the CPU and on the GPU, stored in a record).
 """
-from .bench import BenchConfig, ScheduleConfig, measure, serial_vs_parallel
-
-__all__ = ["BenchConfig", "ScheduleConfig", "measure", "serial_vs_parallel", "load_records"]
-
-
-def __getattr__(name):
-    # imported on first use, so `python -m explainers.hardware.records` runs the module only once
-    if name == "load_records":
-        from .records import load_records
-
-        return load_records
-    raise AttributeError(name)

@@ -1,13 +1,14 @@
 """Peak FLOP/s of the devices a benchmark ran on: the ceiling each measurement is a fraction of.
 
 CPU: cores × clock × FLOPs per cycle per core, read from the machine (``/proc/cpuinfo`` and, when the
-kernel exposes it, ``cpufreq``). GPU: NVIDIA's datasheet figures, dense only (no 2:4 sparsity).
+kernel exposes it, ``cpufreq``). GPU: NVIDIA's datasheet figures, dense (a figure printed with 2:4 sparsity is halved).
 Every peak carries a ``source`` string that says where each factor came from and what was assumed.
 """
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 CPUINFO = Path("/proc/cpuinfo")
@@ -101,32 +102,68 @@ def machine_cpu_peak() -> dict:
     return cpu_peak(text, max_khz, usable_cores(parse_cpuinfo(text)))
 
 
-# Dense peaks in TFLOP/s: fp32 on CUDA cores (what torch's fp32 matmul uses at its default "highest"
-# precision, no TF32) and bf16 on tensor cores with fp32 accumulation. Datasheets print bf16 with 2:4
-# sparsity (marked *); the dense figure is half of it. First matching pattern wins.
+# Datasheet peaks, in TFLOP/s: fp32 on the CUDA cores (what torch's fp32 matmul uses at its default
+# "highest" precision, no TF32) and bf16 on the tensor cores. Most datasheets print the tensor-core rates
+# "with sparsity" (2:4 structured sparsity: half the weights zero, their products skipped); a dense product
+# runs at half that rate, so a printed sparse figure is halved here and the halving is named in the source.
+# First matching pattern wins: names as torch.cuda.get_device_name gives them.
+
+
+@dataclass(frozen=True)
+class GpuPeak:
+    pattern: str
+    card: str  # the datasheet column
+    fp32: float  # TFLOP/s, dense (the CUDA cores have no sparsity mode)
+    bf16_printed: float | None  # TFLOP/s as printed; None: no bf16 tensor cores
+    bf16_sparse: bool  # the printed bf16 figure is "with sparsity"
+    document: str  # where the figures are printed
+
+    @property
+    def bf16_dense(self) -> float | None:
+        if self.bf16_printed is None:
+            return None
+        return self.bf16_printed / 2 if self.bf16_sparse else self.bf16_printed
+
+    def bf16_source(self) -> str:
+        if self.bf16_printed is None:
+            return f"{self.document}, {self.card}: no bf16 tensor cores"
+        if self.bf16_sparse:
+            return (f"{self.document}, {self.card}: BF16 Tensor Core {self.bf16_printed:,g} TFLOPS printed "
+                    f"with sparsity; dense = {self.bf16_printed:,g} / 2 = {self.bf16_dense:,g} TFLOP/s")
+        return f"{self.document}, {self.card}: BF16 Tensor Core {self.bf16_printed:,g} TFLOPS dense"
+
+    def fp32_source(self) -> str:
+        return f"{self.document}, {self.card}: FP32 {self.fp32:,g} TFLOPS"
+
+
+HOPPER = "NVIDIA H100 Tensor Core GPU datasheet (nvidia.com/en-us/data-center/h100)"
+H200 = "NVIDIA H200 Tensor Core GPU datasheet (nvidia.com/en-us/data-center/h200)"
 GPU_PEAKS = [
-    # pattern, fp32, bf16 dense, source
-    (r"\bH100\b.*PCIe", 51.0, 756.5, "NVIDIA H100 Tensor Core GPU datasheet, H100 PCIe (BF16 1,513* / 2)"),
-    (r"\bH100\b.*(SXM|HBM3)", 67.0, 989.5, "NVIDIA H100 Tensor Core GPU datasheet, H100 SXM (BF16 1,979* / 2)"),
-    (r"\bH200 NVL", 60.0, 835.5, "NVIDIA H200 Tensor Core GPU datasheet, H200 NVL (BF16 1,671* / 2)"),
-    (r"\bH200\b", 67.0, 989.5, "NVIDIA H200 Tensor Core GPU datasheet, H200 SXM (BF16 1,979* / 2)"),
-    (r"\bA100\b", 19.5, 312.0, "NVIDIA A100 Tensor Core GPU datasheet (BF16 312 dense, 624 sparse)"),
-    (r"\bL40S\b", 91.6, 362.05, "NVIDIA L40S datasheet (BF16 362.05 dense, 733 sparse)"),
-    (r"\bL4\b", 30.3, 121.0, "NVIDIA L4 Tensor Core GPU datasheet (BF16 242* / 2)"),
-    (r"\bA10\b", 31.2, 125.0, "NVIDIA A10 Tensor Core GPU datasheet (BF16 125 dense, 250 sparse)"),
-    (r"\bT4\b", 8.1, None, "NVIDIA T4 Tensor Core GPU datasheet (Turing: no bf16 tensor cores)"),
-    (r"RTX 4090(?! D)", 82.6, 165.2,
-     "NVIDIA Ada GPU Architecture whitepaper, GeForce RTX 4090 (BF16 with FP32 accumulate, dense)"),
+    GpuPeak(r"\bH100\b.*\bNVL\b", "H100 NVL", 60.0, 1671.0, True, HOPPER),
+    GpuPeak(r"\bH100\b.*PCIe", "H100 PCIe", 51.0, 1513.0, True, HOPPER),
+    GpuPeak(r"\bH100\b.*(SXM|HBM3)", "H100 SXM", 67.0, 1979.0, True, HOPPER),
+    GpuPeak(r"\bH200\b.*\bNVL\b", "H200 NVL", 60.0, 1671.0, True, H200),
+    GpuPeak(r"\bH200\b", "H200 SXM", 67.0, 1979.0, True, H200),
+    GpuPeak(r"\bA100\b", "A100 (SXM and PCIe)", 19.5, 312.0, False,
+            "NVIDIA A100 Tensor Core GPU datasheet (BF16 312 TFLOPS dense, 624 with sparsity)"),
+    GpuPeak(r"\bL40S\b", "L40S", 91.6, 362.05, False,
+            "NVIDIA L40S datasheet (BF16 362.05 TFLOPS dense, 733 with sparsity)"),
+    GpuPeak(r"\bL4\b", "L4", 30.3, 242.0, True, "NVIDIA L4 Tensor Core GPU datasheet"),
+    GpuPeak(r"\bA10\b", "A10", 31.2, 125.0, False,
+            "NVIDIA A10 Tensor Core GPU datasheet (BF16 125 TFLOPS dense, 250 with sparsity)"),
+    GpuPeak(r"\bT4\b", "T4", 8.1, None, False, "NVIDIA T4 Tensor Core GPU datasheet (Turing)"),
+    GpuPeak(r"RTX 4090(?! D)", "GeForce RTX 4090", 82.6, 165.2, False,
+            "NVIDIA Ada GPU Architecture whitepaper, Appendix A (BF16 with FP32 accumulate 165.2 dense, "
+            "330.4 with sparsity)"),
 ]
 
 
 def gpu_peak(device_name: str) -> dict:
     """Datasheet peaks for a GPU named as ``torch.cuda.get_device_name`` names it; None when unknown."""
-    for pattern, fp32, bf16, source in GPU_PEAKS:
-        if re.search(pattern, device_name):
-            return {"float32": {"gflops": fp32 * 1e3, "source": f"{source}: FP32 {fp32} TFLOP/s"},
-                    "bfloat16": {"gflops": bf16 * 1e3 if bf16 else None,
-                                 "source": f"{source}: BF16 tensor core {bf16} TFLOP/s dense"
-                                 if bf16 else source}}
+    for row in GPU_PEAKS:
+        if re.search(row.pattern, device_name):
+            bf16 = row.bf16_dense
+            return {"float32": {"gflops": row.fp32 * 1e3, "source": row.fp32_source()},
+                    "bfloat16": {"gflops": bf16 * 1e3 if bf16 else None, "source": row.bf16_source()}}
     unknown = {"gflops": None, "source": f"{device_name!r} is not in explainers.hardware.peak.GPU_PEAKS"}
     return {"float32": dict(unknown), "bfloat16": dict(unknown)}

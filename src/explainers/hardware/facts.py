@@ -1,7 +1,9 @@
-"""The numbers and sentences the CPU vs GPU chapter quotes, read from the Timelines (never typed in).
+"""The numbers and sentences the CPU vs GPU chapter quotes, read from the runs (never typed in).
 
-``bench``: a ``measure`` Timeline (this machine); ``steps``: a ``serial_vs_parallel`` Timeline;
-``records``: recorded GPU runs (``load_records()``), each a ``measure`` Timeline with provenance.
+``facts(runs)`` takes ``train.runs()``: ``bench`` (a ``measure`` Timeline of this machine), ``steps`` (a
+``serial_vs_parallel`` Timeline) and ``records`` (recorded GPU runs, each a ``measure`` Timeline with
+provenance, some with the book's trainers timed on the CPU and the GPU). The small formatters here are
+shared with ``charts``.
 """
 from __future__ import annotations
 
@@ -10,23 +12,18 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-from ..embed import Html
-from .bench import BenchConfig, ScheduleConfig, measure, serial_vs_parallel
-from .records import load_records
+from ..markup import Html, Markdown
+from .peak import GPU_PEAKS, gpu_peak
 
 DTYPE_NAMES = {"float32": "fp32", "float64": "fp64", "bfloat16": "bf16"}
 
 
-class Markdown(str):
-    """Text the chapter shows as Markdown (``{glue:md}``); still a plain string everywhere else."""
-
-    def _repr_markdown_(self) -> str:
-        return str(self)
-
-
-def book_measurements():
-    """The chapter's Timelines: this machine's benchmark, the animated schedules, recorded GPU runs."""
-    return measure(BenchConfig()), serial_vs_parallel(ScheduleConfig()), load_records()
+# Published figures the chapter quotes, each with its source (they are not measured here).
+# Ivanov et al., "Data Movement Is All You Need", MLSys 2021, Table 1: operator classes of BERT training
+# in PyTorch, share of floating-point operations against share of runtime.
+IVANOV_2021 = {"contraction_flop": 99.80, "contraction_runtime": 61.0,
+               "normalization_flop": 0.17, "normalization_runtime": 25.5,
+               "elementwise_flop": 0.03, "elementwise_runtime": 13.5}
 
 
 # --- small formatters ----------------------------------------------------------------------------
@@ -102,12 +99,19 @@ def short_source(source: str) -> str:
 
 
 def peak_label(device_name: str, device: str, dtype: str, peak: dict) -> str:
-    """A peak line's label: what it is and where it comes from (the formula, or the datasheet)."""
+    """A peak line's label: what it is and where it comes from (the formula, or the datasheet's figure,
+    with a sparse figure's halving)."""
     name = peak_name(device_name, device, dtype)
     if device == "cpu":
         return f"{name}: {short_source(peak['source'])}"
-    datasheet = peak["source"].split(":")[0].split(" (")[0]
-    return f"{name} {peak_text(peak['gflops'])} · {datasheet}"
+    import re
+
+    # a record stores the peak it was measured against; the table's current wording (which shows a sparse
+    # figure's halving) replaces it when both give the same peak
+    current = gpu_peak(device_name)[dtype]
+    source = current["source"] if current["gflops"] == peak["gflops"] else peak["source"]
+    source = re.sub(r" \((?:www\.)?nvidia\.com[^)]*\)", "", source)
+    return f"{name} {peak_text(peak['gflops'])} · {source}"
 
 
 def gpu_name(timeline) -> str | None:
@@ -187,24 +191,189 @@ def gpu_story(bench, records) -> str:
                 "draws it beside these.")
     sentences = []
     for timeline in runs:
-        where = "this machine" if timeline is bench else f"the run recorded on {measured_on(timeline)}"
+        where = "this machine" if timeline is bench else f"recorded {measured_on(timeline)}"
         device = gpu_name(timeline) or timeline.meta.get("provenance", {}).get("device_name", "the GPU")
-        for name, found in timeline.meta.get("crossover", {}).items():
+        found, never, up_to = [], [], 0
+        for name, info in timeline.meta.get("crossover", {}).items():
             if not name.endswith("_transfer"):
                 continue
-            label = next(s["label"] for s in timeline.meta["series"] if s["name"] == name)
-            against = f"{found['against']} on its {timeline.meta['cpu']['model']}"
-            if found["n"] is None:
-                sentences.append(f"On {where} ({device}), {label} did not beat {against} at any "
-                                 f"size both measured (up to n = {found['compared_up_to_n']:,}).")
+            dtype = DTYPE_NAMES.get(next(s["dtype"] for s in timeline.meta["series"] if s["name"] == name), "")
+            up_to = max(up_to, info["compared_up_to_n"])
+            if info["n"] is None:
+                never.append(dtype)
             else:
-                sentences.append(f"On {where} ({device}), {label} beats {against} from "
-                                 f"n = {found['n']:,} on (compared up to n = {found['compared_up_to_n']:,}).")
+                found.append(f"from n = {info['n']:,} in {dtype}")
+        if not (found or never):
+            continue
+        cpu = timeline.meta["cpu"]["model"]
+        text = f"On the {device} ({where}), copies included, the GPU"
+        if found:
+            text += f" beat the fastest CPU series of that machine's {cpu} {' and '.join(found)}"
+        if never:
+            text += (" and" if found else "") + f" never beat it in {' or '.join(never)}"
+        sentences.append(f"{text} (compared up to n = {up_to:,}).")
     return " ".join(sentences)
 
 
-def facts(bench, steps, records) -> dict:
+# --- the GPU record: tensor cores, copies, the book's own trainers -----------------------------------
+
+def shown_gpu_run(bench, records):
+    """The GPU run the text talks about: this machine's when it has a GPU, else the newest record."""
+    found = gpu_timelines(bench, records)
+    return found[0] if found and found[0] is bench else (found[-1] if found else None)
+
+
+def datasheet_card(device_name: str) -> str:
+    """The datasheet column a device name matches (``peak.GPU_PEAKS``), else the name itself."""
+    import re
+
+    return next((row.card for row in GPU_PEAKS if re.search(row.pattern, device_name)), device_name)
+
+
+def series_by_name(timeline, name: str) -> dict | None:
+    return next((s for s in measured_series(timeline) if s["name"] == name), None)
+
+
+def tensor_story(run) -> str:
+    fp32, bf16 = series_by_name(run, "torch_cuda_fp32"), series_by_name(run, "torch_cuda_bf16")
+    if not (fp32 and bf16):
+        return "The recorded GPU run holds no pair of fp32 and bf16 products to compare."
+    a, b = best(run, fp32), best(run, bf16)
+    peaks = run.meta["peaks"]["cuda"]
+
+    def reach(result, dtype):
+        peak = peaks[dtype]["gflops"]
+        return (f"{percent_text(result['fraction'])} of the datasheet's {peak_text(peak)}"
+                if result["fraction"] is not None and peak else "against an unknown peak")
+
+    return (f"On the {gpu_name(run)} ({where_short(run)}), the same matrix products ran at up to "
+            f"**{rate_text(a['gflops'])} in fp32** on the CUDA cores ({reach(a, 'float32')}) and up to "
+            f"**{rate_text(b['gflops'])} in bf16** on the tensor cores ({reach(b, 'bfloat16')}): "
+            f"**{times_text(b['gflops'] / a['gflops'])} faster** on the same chip.")
+
+
+def where_short(run) -> str:
+    return "this machine" if run.meta.get("source") != "recorded" else f"recorded {measured_on(run)}"
+
+
+def copy_rows(run, dtype_series: str = "torch_cuda_bf16") -> list[dict]:
+    """Per size measured both ways: the product alone, with copies, and the copying (the difference)."""
+    alone, copied = series_by_name(run, dtype_series), series_by_name(run, f"{dtype_series}_transfer")
+    if not (alone and copied):
+        return []
+    a, c = series_arrays(run, alone["name"]), series_arrays(run, copied["name"])
+    both, ia, ic = np.intersect1d(a["n"], c["n"], return_indices=True)
+    rows = []
+    for n, i, j in zip(both, ia, ic):
+        compute, total = float(a["seconds"][i]), float(c["seconds"][j])
+        rows.append({"n": int(n), "compute_s": compute, "total_s": total,
+                     "copy_s": max(total - compute, 0.0), "copy_share": max(total - compute, 0.0) / total,
+                     "rate_alone": float(a["gflops"][i]), "rate_copied": float(c["gflops"][j])})
+    return rows
+
+
+def copy_story(run) -> str:
+    rows = copy_rows(run)
+    if not rows:
+        return "The recorded GPU run holds no bf16 product timed with and without copies."
+    last = rows[-1]
+    fp32 = copy_rows(run, "torch_cuda_fp32")
+    fp32_text = (f" In fp32, whose products take longer, copying was still "
+                 f"{percent_text(fp32[-1]['copy_share'])} of the time at that size." if fp32 else "")
+    return (f"At $n =$ {last['n']:,} in bf16 on the {gpu_name(run)}, the product itself took "
+            f"**{seconds_text(last['compute_s'])}**; with its inputs copied to the card and the result copied "
+            f"back, it took **{seconds_text(last['total_s'])}**: **{percent_text(last['copy_share'])} of the time "
+            f"went on copying**, and the rate fell from {rate_text(last['rate_alone'])} to "
+            f"{rate_text(last['rate_copied'])}.{fp32_text}")
+
+
+def copy_table(runs) -> Html:
+    """Time split between computing and copying, at every fourth power of two measured both ways."""
+    run = shown_gpu_run(runs.bench, runs.records)
+    rows = [r for r in copy_rows(run) if r["n"] >= 64 and (r["n"] & (r["n"] - 1)) == 0
+            and (r["n"].bit_length() - 1) % 2 == 0] if run else []
+    if not rows:
+        return Html("")
+    body = "".join(
+        f"<tr><td>{r['n']:,}</td><td>{seconds_text(r['compute_s'])}</td><td>{seconds_text(r['copy_s'])}</td>"
+        f"<td>{seconds_text(r['total_s'])}</td><td>{percent_text(r['copy_share'])}</td></tr>" for r in rows)
+    return Html(
+        f"<table class='table'><caption>One bf16 product on the {html.escape(gpu_name(run))} "
+        f"({html.escape(where_short(run))}): computing, and copying inputs in and the result out (the "
+        "difference of the two timed runs)</caption><thead><tr><th>n</th><th>computing</th>"
+        "<th>copying</th><th>total</th><th>share copying</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>")
+
+
+def trainer_runs(run) -> list[dict]:
+    """The book's trainers timed on both devices in ``run`` (skipped or failed ones left out)."""
+    times = (run.meta.get("trainers") or {}) if run else {}
+    return [e for e in times.get("runs", [])
+            if all("median_s" in (e.get(d) or {}) for d in ("cpu", "cuda"))]
+
+
+def trainer_story(run) -> str:
+    timed = trainer_runs(run)
+    if not timed:
+        return ("No recorded GPU run holds the book's own trainers yet. The recorder times each of them on "
+                "the CPU and on the GPU when it runs on a machine with one; the next record will show them "
+                "here.")
+    slower = [e for e in timed if e["cuda"]["median_s"] > e["cpu"]["median_s"]]
+    worst = max(timed, key=lambda e: e["cuda"]["median_s"] / e["cpu"]["median_s"])
+    fastest_gain = min(timed, key=lambda e: e["cuda"]["median_s"] / e["cpu"]["median_s"])
+    ratio = worst["cuda"]["median_s"] / worst["cpu"]["median_s"]
+    text = (f"On the machine that recorded the {gpu_name(run)}, the GPU was slower than the CPU for "
+            f"**{len(slower)} of the {len(timed)}** trainers this book runs. ")
+    if slower:
+        text += (f"The worst, {worst['label'].split(':')[0].lower()}, took "
+                 f"{seconds_text(worst['cuda']['median_s'])} on the GPU against "
+                 f"{seconds_text(worst['cpu']['median_s'])} on the CPU ({times_text(ratio)} as long). ")
+    gain = fastest_gain["cpu"]["median_s"] / fastest_gain["cuda"]["median_s"]
+    if gain > 1:
+        text += (f"The largest gain was {times_text(gain)}, for "
+                 f"{fastest_gain['label'].split(':')[0].lower()}.")
+    return text
+
+
+def trainer_table(runs) -> Html:
+    """The book's trainers on the CPU and on the GPU, when the shown GPU run timed them (else nothing)."""
+    run = shown_gpu_run(runs.bench, runs.records)
+    timed = trainer_runs(run)
+    if not timed:
+        return Html("")
+    times = run.meta["trainers"]
+    rows = []
+    for e in timed:
+        cpu, gpu = e["cpu"]["median_s"], e["cuda"]["median_s"]
+        verdict = f"{times_text(gpu / cpu)} as long" if gpu > cpu else f"{times_text(cpu / gpu)} faster"
+        rows.append(f"<tr><td>{html.escape(e['label'])}</td><td>{seconds_text(cpu)}</td>"
+                    f"<td>{seconds_text(gpu)}</td><td>{verdict}</td></tr>")
+    skipped = [e["name"] for e in times["runs"] if e not in timed]
+    note = f" Not timed there: {', '.join(skipped)}." if skipped else ""
+    return Html(
+        f"<table class='table'><caption>The book's own trainers, each with its chapter's settings, on the "
+        f"{html.escape(times.get('cpu', 'CPU'))} and on the {html.escape(gpu_name(run))} "
+        f"({html.escape(where_short(run))}; median of {times['repeats']} runs after a warm-up).{note}"
+        "</caption><thead><tr><th>trainer</th><th>CPU</th><th>GPU</th><th>GPU</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def gpu_facts(bench, records) -> dict:
+    run = shown_gpu_run(bench, records)
+    if run is None:
+        none = "No GPU run is recorded, so this build shows none."
+        return {"card_sentence": Markdown(none), "tensor_story": Markdown(none), "copy_story": Markdown(none),
+                "trainer_story": Markdown(trainer_story(None))}
+    card = (f"The GPU measured for this chapter is the **{gpu_name(run)}** (the {datasheet_card(gpu_name(run))} "
+            f"column of NVIDIA's datasheet), {'on this machine' if run is bench else 'in a run recorded'} "
+            f"on {measured_on(run)}.")
+    return {"card_sentence": Markdown(card), "tensor_story": Markdown(tensor_story(run)),
+            "copy_story": Markdown(copy_story(run)), "trainer_story": Markdown(trainer_story(run))}
+
+
+def facts(runs) -> dict:
     """Everything the chapter's text quotes, by name, for ``myst_nb.glue``."""
+    bench, steps, records = runs.bench, runs.steps, runs.records
     meta, cpu = bench.meta, bench.meta["cpu"]
     measured = steps.meta["measured"]
     serial, fastest = measured[0], min(measured[1:], key=lambda m: m["median_s"])
@@ -246,11 +415,18 @@ def facts(bench, steps, records) -> dict:
         "bench_where": Markdown(where_text(bench)),
         "records_where": Markdown("; ".join(where_text(r) for r in records) or "none"),
         "measure_time": f"{meta['measure_time_s']:.1f} s",
+        **gpu_facts(bench, records),
+        "ivanov_contraction_flop": f"{IVANOV_2021['contraction_flop']:.1f}%",
+        "ivanov_contraction_runtime": f"{IVANOV_2021['contraction_runtime']:.0f}%",
+        "ivanov_rest_runtime": f"{100 - IVANOV_2021['contraction_runtime']:.0f}%",
+        "ivanov_normalization_flop": f"{IVANOV_2021['normalization_flop']:.2f}%",
+        "ivanov_normalization_runtime": f"{IVANOV_2021['normalization_runtime']:.1f}%",
     }
 
 
-def series_table(bench, records=()) -> Html:
+def series_table(runs) -> Html:
     """Every series: where it ran, in what type, and its best rate against its device's peak."""
+    bench, records = runs.bench, runs.records
     rows = []
     for timeline in [bench, *records]:
         recorded = timeline.meta.get("source") == "recorded"

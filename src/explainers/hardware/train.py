@@ -1,5 +1,7 @@
-"""Matrix multiply, timed where the book is built: serial Python, NumPy on one core and on all of them,
-torch on the CPU, and torch on the GPU (fp32 and bf16, with and without copying inputs and result).
+"""The CPU vs GPU scene's runs: matrix multiply timed where the book is built (serial Python, NumPy on one
+core and on all of them, torch on the CPU, and torch on the GPU in fp32 and bf16, with and without copying
+inputs and result), the serial-vs-parallel schedules, and the recorded GPU runs. ``runs()`` gives all
+three, as the chapter uses them.
 
 An n×n @ n×n product costs 2·n³ FLOPs (n³ multiplies, n³ adds). Every series multiplies float32 inputs
 (NumPy's default would be float64; float32 is what the GPU series run, so the GFLOP/s compare), except the
@@ -14,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -339,7 +341,8 @@ def serial_vs_parallel(config: ScheduleConfig) -> Timeline:
                        "label": LANE_LABELS.get(lanes, f"{lanes} lanes at once" if lanes < cells
                                                 else "all cells at once (a GPU runs a thread per cell)")}
                       for lanes in config.lanes],
-        "measured": [{"name": s.name, "label": s.label, "n": config.measure_n, "median_s": float(sec),
+        "measured": [{"name": s.name, "label": s.label, "device": s.device, "n": config.measure_n,
+                      "median_s": float(sec),
                       "gflops": float(matmul_flops(config.measure_n) / sec / 1e9),
                       "speedup_vs_serial": float(seconds[0] / sec)}
                      for s, sec in zip(approaches, seconds)],
@@ -348,3 +351,33 @@ def serial_vs_parallel(config: ScheduleConfig) -> Timeline:
         "cpu_count": os.cpu_count(),
         "note": "timed on a machine that may be running other jobs: timings may be disturbed",
     })
+
+
+# --- the scene's runs ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Runs:
+    bench: Timeline  # ``measure`` on this machine
+    steps: Timeline  # ``serial_vs_parallel``
+    records: list[Timeline] = field(default_factory=list)  # recorded GPU runs (``records.load_records``)
+
+
+@dataclass(frozen=True)
+class HardwareConfig:
+    bench: BenchConfig = field(default_factory=BenchConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+
+
+def tiny_config() -> HardwareConfig:
+    """Sizes small enough for tests: a few milliseconds of timing."""
+    return HardwareConfig(
+        BenchConfig(sizes=(8, 16, 32, 64), python_max_n=16, cpu_max_n=64, gpu_max_n=64, warmup=0, repeats=2),
+        ScheduleConfig(n=4, lanes=(1, 4, 16), measure_n=16, warmup=0, repeats=2))
+
+
+def runs(config: HardwareConfig | None = None) -> Runs:
+    """The chapter's runs (from the cache when this machine measured them before) and the shipped records."""
+    from .records import load_records
+
+    config = config or HardwareConfig()
+    return Runs(measure(config.bench), serial_vs_parallel(config.schedule), load_records())

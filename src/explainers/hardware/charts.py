@@ -1,25 +1,30 @@
 """The CPU vs GPU charts: one small matrix product computed serially and in parallel waves (animated,
-on the shared player), and the measured matmul throughput over sizes against each device's peak."""
+on the shared player), and the measured matmul throughput over sizes against each device's peak.
+
+``chart(chart_id, runs)`` builds either from ``train.runs()``. Bokeh only: no torch, no training."""
 from __future__ import annotations
 
 import html
 
 import numpy as np
 from bokeh.layouts import column, row
-from bokeh.models import (ColumnDataSource, Div, FixedTicker, HoverTool, Label, Legend, LegendItem, Range1d,
-                          Span)
+from bokeh.models import ColumnDataSource, Div, FixedTicker, HoverTool, Label, Range1d, Span
 from bokeh.transform import factor_cmap
 
 from .. import palette
 from ..embed import Chart
 from ..figure import book_figure
 from ..player import Player
-from .bench import CPU_SERIES, GPU_SERIES, PYTHON
-from .report import (DTYPE_NAMES, best, gpu_name, measured_on, measured_series, peak_label, peak_name,
-                     peak_text, percent_text, rate_text, seconds_text, series_arrays, times_text)
+from .facts import (DTYPE_NAMES, best, gpu_name, measured_on, measured_series, peak_label, peak_name, peak_text,
+                    percent_text, rate_text, seconds_text, series_arrays, times_text)
 
+PAGE = "cpu-vs-gpu"
 SCHEDULE_ID = "serial-vs-parallel"
 THROUGHPUT_ID = "matmul-throughput"
+CHARTS = {
+    SCHEDULE_ID: "One matrix product, computed serially and in parallel waves",
+    THROUGHPUT_ID: "Matrix multiply throughput over sizes, against each device's peak",
+}
 
 # --- serial vs parallel ------------------------------------------------------------------------------
 
@@ -27,7 +32,6 @@ STATES = ("waiting", "computing", "done")
 STATE_FILL = ("#8c8c8c26", palette.CURRENT, palette.DATA)  # waiting: a faint cell in both themes
 STATE_EDGE = (palette.MUTED, "#5c0f10", "#0d3d66")
 STATE_WIDTH = (1, 3, 1)  # the cell being computed also has a thick edge: no state rests on colour alone
-SERIES_DEVICE = {s.name: s.device for s in (PYTHON, *CPU_SERIES, *GPU_SERIES)}
 
 
 def cell_states(steps, name: str) -> np.ndarray:
@@ -79,7 +83,7 @@ def measured_times(steps) -> Div:
     seconds = steps["measured.seconds"]
     rows = []
     for entry, sec in zip(meta["measured"], seconds):
-        device = meta["devices"][SERIES_DEVICE.get(entry["name"], "cpu")]
+        device = meta["devices"][entry.get("device", "cpu")]
         rows.append(f"<tr><td>{html.escape(entry['label'])}</td>"
                     f"<td>{html.escape(device['device_name'])} ({device['device']})</td>"
                     f"<td style='text-align:right'>{seconds_text(float(sec))}</td>"
@@ -118,7 +122,7 @@ def schedule_chart(steps, chart_id: str = SCHEDULE_ID) -> Chart:
     )
     layout = column(row(*grids, sizing_mode="stretch_width"), state_key(steps), measured_times(steps),
                     player.layout, sizing_mode="stretch_width")
-    return Chart(chart_id, "One matrix product, computed serially and in parallel waves", layout, [ready])
+    return Chart(chart_id, CHARTS[SCHEDULE_ID], layout, [ready])
 
 
 # --- measured throughput ----------------------------------------------------------------------------
@@ -150,12 +154,39 @@ def device_name(timeline, series: dict) -> str:
     return gpu_name(timeline) if series["device"] == "cuda" else timeline.meta["cpu"]["model"]
 
 
-def legend_label(timeline, series: dict, recorded: bool) -> str:
+def legend_label(timeline, series: dict) -> str:
+    """A series' key entry: its label and how close it came to its device's peak."""
     b = best(timeline, series)
-    where = f" (recorded: {gpu_name(timeline)}, {measured_on(timeline)})" if recorded else ""
     peak = peak_name(device_name(timeline, series), series["device"], series["dtype"])
     reach = f"best {percent_text(b['fraction'])} of {peak}" if b["fraction"] is not None else "peak unknown"
-    return f"{series['label']}{where} · {reach}"
+    return f"{series['label']} · {reach}"
+
+
+# the key is HTML beside the plots, not a Bokeh legend: it wraps at any width, where a legend of a dozen
+# entries spilled past a phone-width plot. Glyphs as text: filled and hollow markers, solid and dotted lines.
+MARKER_TEXT = {"square": "■□", "circle": "●○", "triangle": "▲△", "diamond": "◆◇", "inverted_triangle": "▼▽",
+               "star": "★☆", "hex": "⬢⬡", "plus": "++", "square_pin": "◼◻"}
+
+
+def key_swatch(colour: str, marker: str | None, dash: str, filled: bool = True) -> str:
+    line = (f"<span style='display:inline-block;width:1.7em;vertical-align:middle;"
+            f"border-top:2px {dash} {colour}'></span>")
+    mark = MARKER_TEXT.get(marker, "  ")[0 if filled else 1] if marker else ""
+    return f"<span aria-hidden='true' style='white-space:nowrap'>{line}<span style='color:{colour}'>{mark}</span></span>"
+
+
+def key_entry(swatch: str, label: str) -> str:
+    return (f"<li style='display:flex;gap:0.4em;align-items:baseline;margin:0.15em 0'>{swatch}"
+            f"<span>{html.escape(label)}</span></li>")
+
+
+def throughput_key(groups: list[tuple[str, list[str]]]) -> Div:
+    """``groups``: (heading, entries) in order; each entry from ``key_entry``."""
+    parts = "".join(f"<div style='margin-top:0.4em'><b>{html.escape(heading)}</b>"
+                    f"<ul style='list-style:none;padding:0;margin:0'>{''.join(entries)}</ul></div>"
+                    for heading, entries in groups if entries)
+    return Div(text=f"<div style='font-size:13px;line-height:1.35'>{parts}</div>", sizing_mode="stretch_width",
+               name=f"{THROUGHPUT_ID}-key")
 
 
 def series_source(timeline, series: dict) -> ColumnDataSource:
@@ -178,7 +209,8 @@ def peak_lines(lines) -> list[tuple[float, str, str]]:
         peak = timeline.meta["peaks"][series["device"]][series["dtype"]]
         if peak["gflops"]:
             name = device_name(timeline, series)
-            tag = f"{peak_name(name, series['device'], series['dtype'])} {peak_text(peak['gflops'])}"
+            short = peak_name(name, series["device"], series["dtype"]).removeprefix("NVIDIA ")
+            tag = f"{short} {peak_text(peak['gflops'])}"
             peaks[(peak["gflops"], tag, peak_label(name, series["device"], series["dtype"], peak))] = None
     return sorted(peaks)
 
@@ -194,6 +226,15 @@ def crossovers(bench, records) -> list[tuple[int, str]]:
     return found
 
 
+def chart(chart_id: str, runs) -> Chart:
+    """The chart ``chart_id`` of ``CHARTS``, from ``train.runs()``."""
+    if chart_id == SCHEDULE_ID:
+        return schedule_chart(runs.steps)
+    if chart_id == THROUGHPUT_ID:
+        return throughput_chart(runs.bench, runs.records)
+    raise KeyError(f"no chart {chart_id!r} in {PAGE}; its charts are {', '.join(CHARTS)}")
+
+
 def throughput_chart(bench, records=(), chart_id: str = THROUGHPUT_ID) -> Chart:
     """``bench``: a ``measure`` Timeline; ``records``: recorded GPU runs, drawn too and marked so."""
     lines = series_lines(bench, records)
@@ -203,19 +244,23 @@ def throughput_chart(bench, records=(), chart_id: str = THROUGHPUT_ID) -> Chart:
     rates = np.concatenate([src.data["gflops"] for src in sources])
     peaks = peak_lines(lines)
     x_range = Range1d(float(all_n.min()) / 1.4, float(all_n.max()) * 1.4)
-    ticks = [int(n) for n in np.unique(all_n) if int(n) & (int(n) - 1) == 0]
+    # powers of 4: labels that still fit side by side on a phone-width plot
+    ticks = [int(n) for n in np.unique(all_n) if int(n) & (int(n) - 1) == 0 and (int(n).bit_length() - 1) % 2 == 0]
     top = max([float(rates.max())] + [g for g, *_ in peaks])
     repeats = bench.meta["timing"]["repeats"]
 
-    timing = book_figure(f"Time for one n×n @ n×n product (median of {repeats} runs)", 280,
+    timing = book_figure(f"Seconds per n×n product (median of {repeats} runs)", 280,
                          x_axis_type="log", y_axis_type="log", x_range=x_range,
                          y_range=Range1d(float(seconds.min()) / 3, float(seconds.max()) * 3),
                          x_axis_label="matrix size n", y_axis_label="seconds")
-    rate = book_figure("Rate: 2n³ FLOPs / time, against each device's peak (dashed)", 330,
+    rate = book_figure("Rate, 2n³ FLOPs / time; dashed: peaks", 330,
                        x_axis_type="log", y_axis_type="log", x_range=x_range,
                        y_range=Range1d(float(rates.min()) / 3, top * 6),
                        x_axis_label="matrix size n", y_axis_label="GFLOP/s")
-    items, hovered = [], {id(timing): [], id(rate): []}
+    groups = {timeline_heading(bench, False): []}
+    for record in records:
+        groups.setdefault(timeline_heading(record, True), [])
+    hovered = {id(timing): [], id(rate): []}
     for i, ((timeline, series, recorded), src) in enumerate(zip(lines, sources)):
         colour, marker = SERIES_STYLE.get(series["name"], OTHER_STYLES[i % len(OTHER_STYLES)])
         dash = "dotted" if series["includes_transfer"] else "solid"
@@ -227,38 +272,45 @@ def throughput_chart(bench, records=(), chart_id: str = THROUGHPUT_ID) -> Chart:
             dots = fig.scatter("n", y, source=src, marker=marker, size=7, line_color=colour, fill_color=fill)
             hovered[id(fig)].append(dots)
             drawn.append(dots)
-        items.append(LegendItem(label=legend_label(timeline, series, recorded), renderers=[drawn[1]]))
+        groups[timeline_heading(timeline, recorded)].append(
+            key_entry(key_swatch(colour, marker, dash, fill is not None), legend_label(timeline, series)))
 
     # each peak: a dashed line, a short tag at the left (where every series is still far below it), and a
-    # legend entry that names its source
+    # key entry that names its source
     x_left = float(x_range.start) * 1.1
+    peak_entries = []
     for j, (gflops, tag, label) in enumerate(peaks):
-        ceiling = rate.line([float(x_range.start), float(x_range.end)], [gflops, gflops], line_dash="dashed",
-                            color=palette.MUTED, line_width=2)
-        items.append(LegendItem(label=label, renderers=[ceiling]))
+        rate.line([float(x_range.start), float(x_range.end)], [gflops, gflops], line_dash="dashed",
+                  color=palette.MUTED, line_width=2)
+        peak_entries.append(key_entry(key_swatch(palette.MUTED, None, "dashed"), label))
         crowded = j + 1 < len(peaks) and peaks[j + 1][0] < gflops * 4  # the next line up is close: go below
         rate.add_layout(Label(x=x_left, y=gflops, text=tag, text_font_size="10px", tags=["ink"],
                               y_offset=-3 if crowded else 3, text_baseline="top" if crowded else "bottom"))
-    for k, (n, label) in enumerate(crossovers(bench, records)):
+    crossover_entries = []
+    for n, label in crossovers(bench, records):
         for fig in (timing, rate):
             fig.add_layout(Span(location=n, dimension="height", line_dash="dotdash", line_color=palette.OPTIMUM,
                                 line_width=2))
-        # one line each, so that crossovers close together do not print over each other
-        timing.add_layout(Label(x=n, y=float(seconds.max()) * 2, text=label, text_font_size="10px",
-                                tags=["ink"], x_offset=4, y_offset=-13 * k, text_baseline="top"))
+        crossover_entries.append(key_entry(key_swatch(palette.OPTIMUM, None, "dashed"), label))
 
     tooltips = [("", "@series"), ("n", "@n{0,0}"), ("time", "@time_text"), ("rate", "@rate_text"),
                 ("of peak", "@fraction_text")]
     for fig in (timing, rate):
         fig.xaxis.ticker = FixedTicker(ticks=ticks)
         fig.add_tools(HoverTool(renderers=hovered[id(fig)], tooltips=tooltips))
-    rate.add_layout(Legend(items=items, location="top_left", label_text_font_size="11px", spacing=0, padding=4,
-                           margin=4, glyph_height=14, label_height=14), "below")
-    rate.height += 15 * len(items)
+    key = throughput_key([*groups.items(), ("Peaks (dashed lines)", peak_entries),
+                          ("Crossovers (vertical lines)", crossover_entries)])
 
     gpus = [gpu_name(bench)] if gpu_name(bench) else []
     gpus += [f"{gpu_name(r)} (recorded)" for r in records if measured_series(r, "cuda")]
     devices = bench.meta["cpu"]["model"] + (f" and {', '.join(gpus)}" if gpus else "")
-    title = f"Matrix multiply measured on {devices}, {measured_on(bench)}"
-    layout = column(timing, rate, sizing_mode="stretch_width")
-    return Chart(chart_id, title, layout, [])
+    caption = f"Matrix multiply measured on {devices}, {measured_on(bench)}."
+    layout = column(timing, rate, key, sizing_mode="stretch_width")
+    return Chart(chart_id, CHARTS[THROUGHPUT_ID], layout, [], caption=caption)
+
+
+def timeline_heading(timeline, recorded: bool) -> str:
+    if recorded:
+        return f"Recorded on the {gpu_name(timeline)}, {measured_on(timeline)}"
+    gpu = gpu_name(timeline)
+    return f"Measured while this book was built: {timeline.meta['cpu']['model']}" + (f" and {gpu}" if gpu else "")
