@@ -95,3 +95,18 @@ def test_a_run_that_overflows_stops_before_the_overflow(tmp_cache):
 def test_each_run_records_where_it_ran(tmp_cache):
     run = train(RegressionConfig(steps=1)).meta["run"]
     assert run["device"] in ("cpu", "cuda") and run["torch"] and run["device_name"]
+
+
+def test_step_of_one_over_lambda_max_lands_on_the_minimum_in_one_step(tmp_cache):
+    # Standardized data: H = 2I, so η = 1/λmax = 0.5 is Newton's step and the first step is the answer.
+    run = train(RegressionConfig(learning_rate=0.5, steps=3))
+    assert regime(0.5, 2.0) == "one step" and run.meta["regime"] == "one step"
+    assert run["w"][1] == pytest.approx(run.meta["w_star"], abs=1e-4)
+    assert run["b"][1] == pytest.approx(run.meta["b_star"], abs=1e-4)
+    assert run["loss"][0] - run.meta["loss_star"] > 1.0  # it started far away
+
+
+def test_raw_income_bowl_is_badly_conditioned(tmp_cache):
+    meta = train(RegressionConfig(learning_rate=0.1, steps=2)).meta
+    assert meta["lambda_max"] / meta["lambda_min"] == pytest.approx(1.0)
+    assert meta["raw"]["lambda_max"] / meta["raw"]["lambda_min"] > 50

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from bokeh.layouts import column, row
-from bokeh.models import ColumnDataSource, Range1d, Span
+from bokeh.models import ColumnDataSource, DataRange1d, Range1d, Span
 
 from .. import palette
 from ..embed import Chart
@@ -56,10 +56,14 @@ def chart(chart_id: str, runs) -> Chart:
     fit.legend.location = "top_left"
 
     w_axis, b_axis, grid = first["landscape_w"], first["landscape_b"], first["landscape_loss"]
-    land = book_figure("Loss landscape over (w, b)", 320,
-                       x_range=Range1d(float(w_axis[0]), float(w_axis[-1])),
-                       y_range=Range1d(float(b_axis[0]), float(b_axis[-1])),
+    # Drawn 1:1 (one unit of w as long as one unit of b), so a round bowl looks round at any width:
+    # the ranges fit two invisible corners of the grid and match the aspect of the plot area.
+    land = book_figure("Loss landscape over (w, b)", 320, match_aspect=True,
                        x_axis_label="w (weight)", y_axis_label="b (bias)")
+    corners = land.scatter([float(w_axis[0]), float(w_axis[-1])], [float(b_axis[0]), float(b_axis[-1])],
+                           alpha=0, size=1)
+    land.x_range = DataRange1d(renderers=[corners], range_padding=0)
+    land.y_range = DataRange1d(renderers=[corners], range_padding=0)
     levels = meta["loss_star"] + (float(grid.max()) - meta["loss_star"]) * np.linspace(0, 1, 11)[1:] ** 2
     levels = np.concatenate([[meta["loss_star"]], levels])
     land.contour(w_axis, b_axis, grid, levels, fill_color=palette.LANDSCAPE, fill_alpha=0.55,

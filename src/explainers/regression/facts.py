@@ -1,6 +1,8 @@
 """The numbers the chapter quotes, read from the runs (never typed in)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..markup import Html, html_table
@@ -37,6 +39,37 @@ def _clean(value: float, digits: int = 5) -> float:
     return round(value, digits) + 0.0
 
 
+def one_step(runs) -> dict:
+    """The run at η = 1/λmax: where its first step landed, against the least-squares minimum."""
+    found = [t for t in runs if t.meta["regime"] == "one step"]
+    if not found:
+        raise ValueError("no run has η = 1/λmax; the chapter's one-step section needs one")
+    t, meta = found[0], found[0].meta
+    w1, b1, loss1 = float(t["w"][1]), float(t["b"][1]), float(t["loss"][1])
+    return {
+        "lr_one_step": meta["config"]["learning_rate"],
+        "one_step_w1": w1, "one_step_b1": _clean(b1), "one_step_loss1": loss1,
+        "one_step_gap": max(abs(w1 - meta["w_star"]), abs(b1 - meta["b_star"])),
+        "one_step_loss0": float(t["loss"][0]),
+    }
+
+
+def curvature(meta) -> dict:
+    """Condition numbers: standardized (1) against raw income, and what the raw one costs."""
+    raw = meta["raw"]
+    kappa = raw["lambda_max"] / raw["lambda_min"]
+    shrink = 1.0 - 1.0 / kappa  # per step, along the flat direction, at η = 1/λmax
+    return {
+        "condition": meta["lambda_max"] / meta["lambda_min"],
+        "lambda_min": meta["lambda_min"],
+        "raw_mean": raw["mean"], "raw_std": raw["std"],
+        "raw_lambda_max": raw["lambda_max"], "raw_lambda_min": raw["lambda_min"],
+        "raw_condition": kappa, "raw_lr_diverge": 2.0 / raw["lambda_max"],
+        "raw_flat_factor": shrink,
+        "raw_steps_1pct": f"{math.ceil(math.log(0.01) / math.log(shrink)):,}",
+    }
+
+
 def facts(runs) -> dict:
     meta = runs[0].meta
     # the closed-form comparison uses the fastest run that converges without overshooting
@@ -63,6 +96,9 @@ def facts(runs) -> dict:
         "run_where": (f"{len(runs)} runs of {meta['config']['steps']} steps on {run['device_name']} "
                       f"({run['device']}), torch {run['torch']}, "
                       f"{sum(t.meta.get('wall_time_s', 0.0) for t in runs):.2f} s of training in all"),
+        "loss_star": meta["loss_star"],
+        **one_step(runs),
+        **curvature(meta),
     }
 
 

@@ -4,9 +4,12 @@ The neuron is ``y = w·x + b`` (an ``nn.Linear(1, 1)``); the loss is the mean sq
 standardized feature the loss surface over (w, b) is a bowl whose curvature (the Hessian
 ``2·[[E x², E x], [E x, 1]]``) sets how large a learning rate can be: above ``1/λmax`` each step
 overshoots the bottom, above ``2/λmax`` it overshoots by more than it corrects and the run diverges.
+Exactly at ``1/λmax``, with both eigenvalues equal (standardized data: H = 2I), one step lands on the
+bottom: that step is Newton's.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -21,7 +24,8 @@ from ..timeline import Timeline
 # Median income explains house prices far better than the rooms-per-household "size" proxy
 # (the chapter shows both correlations), so the line has something real to find.
 FEATURE = "MedInc"
-BOOK_LEARNING_RATES = (0.02, 0.1, 0.45, 0.9, 1.05)
+# 0.5 is 1/λmax for a standardized feature (the regime check below confirms it from the data).
+BOOK_LEARNING_RATES = (0.02, 0.1, 0.45, 0.5, 0.9, 1.05)
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,15 @@ class RegressionConfig:
 def standardized(values: np.ndarray) -> np.ndarray:
     """Zero mean, unit variance (population std, so that E x² = 1 exactly)."""
     return (values - values.mean()) / values.std()
+
+
+def raw_feature(feature: str) -> np.ndarray:
+    """The feature as the census recorded it (median income in units of $10,000), not standardized."""
+    housing = california_housing()
+    names = list(housing.feature_names)
+    if feature not in names:
+        raise ValueError(f"unknown feature {feature!r}; California Housing has {names}")
+    return housing.data[:, names.index(feature)]
 
 
 def load_xy(feature: str):
@@ -72,6 +85,8 @@ def mse_grid(x, y, w_values, b_values) -> np.ndarray:
 
 
 def regime(learning_rate: float, lambda_max: float) -> str:
+    if math.isclose(learning_rate * lambda_max, 1.0, rel_tol=1e-9):
+        return "one step"  # 1 - η·λmax = 0: the steep direction is done after one step
     if learning_rate > 2.0 / lambda_max:
         return "diverges"
     if learning_rate > 1.0 / lambda_max:
@@ -119,6 +134,8 @@ def train(config: RegressionConfig) -> Timeline:
 
     w_star, b_star = closed_form(x, y)
     lambdas = np.linalg.eigvalsh(hessian(x))
+    raw = raw_feature(config.feature)
+    raw_lambdas = np.linalg.eigvalsh(hessian(raw))  # the same bowl over unstandardized income
     radius = 1.6 * max(abs(config.w_start - w_star), abs(config.b_start - b_star))
     w_axis = np.linspace(w_star - radius, w_star + radius, config.landscape_size)
     b_axis = np.linspace(b_star - radius, b_star + radius, config.landscape_size)
@@ -138,6 +155,8 @@ def train(config: RegressionConfig) -> Timeline:
             "w_star": w_star, "b_star": b_star,
             "loss_star": float(np.mean((w_star * x + b_star - y) ** 2)),
             "lambda_max": float(lambdas[-1]), "lambda_min": float(lambdas[0]),
+            "raw": {"mean": float(raw.mean()), "std": float(raw.std()),
+                    "lambda_max": float(raw_lambdas[-1]), "lambda_min": float(raw_lambdas[0])},
             "lr_overshoot": float(1.0 / lambdas[-1]), "lr_diverge": float(2.0 / lambdas[-1]),
             "regime": regime(config.learning_rate, float(lambdas[-1])),
             "diverged_at": diverged_at,

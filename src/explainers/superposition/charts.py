@@ -1,4 +1,4 @@
-"""The superposition charts: the star (five features in two neurons), the phase diagram (two features in
+"""The superposition charts: the star (five features in two dimensions), the phase diagram (two features in
 one neuron), and the SAE that finds the star's five directions again. Bokeh only: no training here."""
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ STAR_ID = "superposition-star"
 PHASES_ID = "superposition-phases"
 SAE_ID = "pentagon-sae"
 CHARTS = {
-    STAR_ID: "Five features in two neurons: the star forms as the toy model trains",
-    PHASES_ID: "The phase diagram: 2 features in 1 neuron, over sparsity and importance",
-    SAE_ID: "An SAE on the pentagon's 2 neurons: do its latents find the 5 directions?",
+    STAR_ID: "Five features in two dimensions: the star forms as the toy model trains",
+    PHASES_ID: "The phase diagram: 2 features in 1 dimension, over sparsity and importance",
+    SAE_ID: "An SAE on the pentagon's 2 dimensions: do its latents find the 5 directions?",
 }
 
 # Importance, most important first: dark blue to light green. The middle of Viridis reads on a white and
@@ -73,7 +73,8 @@ def square_plane(title: str, reach: float, height: int = 360):
     """A stretch-width figure of the plane [-reach, reach]², kept square: the ranges fit two invisible
     corner points and match the aspect, so a circle stays round at any column width."""
     corners = ColumnDataSource({"x": [-reach, reach], "y": [-reach, reach]})
-    fig = book_figure(title, height, match_aspect=True, x_axis_label="neuron 1", y_axis_label="neuron 2")
+    fig = book_figure(title, height, match_aspect=True, x_axis_label="hidden dimension 1",
+                      y_axis_label="hidden dimension 2")
     drawn = fig.scatter("x", "y", source=corners, alpha=0, size=1)
     fig.x_range = DataRange1d(renderers=[drawn], range_padding=0)
     fig.y_range = DataRange1d(renderers=[drawn], range_padding=0)
@@ -105,7 +106,7 @@ def star_chart(toy, chart_id: str = STAR_ID, max_frames: int = 100) -> Chart:
     losses = ColumnDataSource({"loss": finite(toy["loss"]).ravel()})  # index frame·K + k
 
     reach = float(max(1.0, np.abs(W).max())) * 1.25
-    star = square_plane("Feature directions Wᵢ in the 2 neurons", reach)
+    star = square_plane("Feature directions Wᵢ in the 2 hidden dimensions", reach)
     _unit_circle(star)
     empty = {"x0": [0.0] * N, "y0": [0.0] * N, "x1": [0.0] * N, "y1": [0.0] * N, "angle": [0.0] * N,
              "head": [13] * N,
@@ -178,7 +179,7 @@ def phase_chart(phase, chart_id: str = PHASES_ID) -> Chart:
         "colour": [s[0] for s in styles], "marker": [s[1] for s in styles],
         "phase": [PHASE_NAMES[int(c)] for c in codes],
     })
-    fig = book_figure("2 features, 1 neuron: what training chose in each cell", 380, x_axis_type="log",
+    fig = book_figure("2 features, 1 dimension: what training chose in each cell", 380, x_axis_type="log",
                       y_axis_type="log", x_range=Range1d(float(d_edges[0]), float(d_edges[-1])),
                       y_range=Range1d(float(r_edges[0]), float(r_edges[-1])),
                       x_axis_label="feature density 1 − S (sparser to the left)",

@@ -30,7 +30,7 @@ def neighbour_angles(columns: np.ndarray) -> np.ndarray:
 
 
 NOT_REPRESENTED, DEDICATED, SUPERPOSITION, OTHER = 0, 1, 2, 3
-PHASE_NAMES = ["extra feature not represented", "extra feature gets the neuron (dedicated)",
+PHASE_NAMES = ["extra feature not represented", "extra feature gets the dimension (dedicated)",
                "both stored antipodally (superposition)", "other"]
 
 

@@ -1,4 +1,4 @@
-"""A sparse autoencoder (SAE) that tries to undo the pentagon: five features back out of two neurons.
+"""A sparse autoencoder (SAE) that tries to undo the pentagon: five features back out of two dimensions.
 
 The sparsest toy model stores five features as five directions W_i in its 2-D hidden layer h = W x.
 An SAE reads h and rewrites it as a sparse sum of learned directions (the decoder's unit columns d_j):
