@@ -15,7 +15,7 @@ WEBFONT = Path("_static") / "vendor" / "fontawesome" / "webfonts" / "fa-solid-90
 # Every solid icon the two themes' templates, scripts and header buttons can name.
 ICONS = ("magnifying-glass", "list", "sun", "moon", "circle-half-stroke", "bars", "arrow-up", "angle-left",
          "angle-right", "chevron-down", "house", "home", "file-lines", "pencil", "pencil-alt", "xmark",
-         "download", "expand", "file", "file-pdf", "code", "lightbulb", "play", "rocket")
+         "download", "expand", "file", "file-pdf", "code", "lightbulb", "play", "rocket", "outdent")
 # icon class names in a page; style classes (fa-solid, fa-lg, ...) are not icons
 ICON_CLASS = re.compile(r'class="[^"]*\bfa-(?:solid|regular|brands)\b[^"]*"|class="[^"]*\bfas\b[^"]*"')
 NOT_ICONS = {"solid", "regular", "brands", "lg", "sm", "xs", "fw", "spin", "pulse", "2x", "3x"}
