@@ -116,7 +116,9 @@
       if (model.type !== "Legend" || !model.visible) continue;
       for (const item of model.items) {
         if (item.visible === false) continue;
-        const drawn = item.renderers.some((r) => r.visible && r.data_source && r.data_source.get_length() > 0);
+        // a steady swatch (an invisible renderer tagged "legend-swatch", explainers.figure) draws it too
+        const drawn = item.renderers.some((r) => (r.visible || (r.tags || []).includes("legend-swatch"))
+                                                 && r.data_source && r.data_source.get_length() > 0);
         if (drawn) continue;
         const label = item.label && (item.label.value ?? item.label);
         const root = doc.roots()[0];

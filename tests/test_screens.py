@@ -174,7 +174,9 @@ LEGEND_ENTRY = """([chart, label]) => {
     const doc = Bokeh.documents.find((d) => d.roots()[0].id === holder.dataset.rootId);
     const item = [...doc.all_models].filter((m) => m.type === "LegendItem")
         .find((i) => i.label && i.label.value === label);
-    return { shown: item.visible, drawn: item.renderers.some((r) => r.data_source.get_length() > 0) };
+    // a steady legend swatch (explainers.figure.steady_legends) always has its one row: what matters is
+    // whether the entry is shown while its series is empty
+    return { shown: item.visible };
 }"""
 
 
@@ -188,12 +190,12 @@ def test_legend_lists_no_entry_that_cannot_draw_its_swatch(browser, site_url, pa
     try:
         empty = [t for c in screen_report(page)["charts"] for t in c["emptyLegendEntries"]]
         assert empty == []
-        assert page.evaluate(LEGEND_ENTRY, [chart, label]) == {"shown": False, "drawn": False}
+        assert page.evaluate(LEGEND_ENTRY, [chart, label]) == {"shown": False}
         if chart == "one-neuron":  # one step on, the path has a first segment and its entry joins
             page.locator("#chart-one-neuron").focus()
             page.keyboard.press("ArrowRight")
             page.wait_for_timeout(200)
-            assert page.evaluate(LEGEND_ENTRY, [chart, label]) == {"shown": True, "drawn": True}
+            assert page.evaluate(LEGEND_ENTRY, [chart, label]) == {"shown": True}
         assert visit.problems == []
     finally:
         page.context.close()
