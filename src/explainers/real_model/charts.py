@@ -154,7 +154,8 @@ def interpretability_chart(analysis, chart_id: str = INTERPRETABILITY_ID) -> Cha
         scores = [r["score"] for r in records if r["kind"] == kind and r["why"] == "concept"]
         figure.scatter(x=scores, y=[y * top] * len(scores), marker="dash", size=12, angle=np.pi / 2,
                        line_color=colour, line_width=2, legend_label=f"concept {kind}s (ticks)")
-    figure.legend.location = "top_right"
+    figure.legend.orientation = "horizontal"
+    figure.add_layout(figure.legend[0], "above")  # inside, it would cover the bars
     return Chart(chart_id, CHARTS[INTERPRETABILITY_ID], column(figure, sizing_mode="stretch_width"))
 
 
