@@ -80,8 +80,8 @@ def detection_table(runs) -> Html:
         f, n = rows[(c, "feature")], rows[(c, "neuron")]
         block, index = divmod(n["unit"], mlp_width)
         out.append((html.escape(name), meta["train_counts"][c], meta["held_counts"][c],
-                    f"{f['auc']:.3f} <small>({f['low']:.2f}–{f['high']:.2f})</small>",
-                    f"{n['auc']:.3f} <small>({n['low']:.2f}–{n['high']:.2f})</small>",
+                    f"{f['auc']:.3f} <small>({f['low']:.3f}–{f['high']:.3f})</small>",
+                    f"{n['auc']:.3f} <small>({n['low']:.3f}–{n['high']:.3f})</small>",
                     f"#{f['unit']} · {block + 1}.{index}"))
     return table(("concept", "training items", "held-out items", "feature AUC (95 %)", "neuron AUC (95 %)",
                   "feature · neuron (block.index)"), out, numeric=(1, 2, 3, 4))
