@@ -114,17 +114,6 @@ def lookup(lemma: str, sense: int = 1, path: str | None = None) -> str:
     raise KeyError(f"{lemma!r} is not a noun in WordNet")
 
 
-def ancestors(key: str, table: dict[str, Synset]) -> set[str]:
-    """Every synset above ``key`` through hypernym links (``key`` itself excluded)."""
-    seen, todo = set(), list(table[key].hypernyms)
-    while todo:
-        k = todo.pop()
-        if k not in seen and k in table:
-            seen.add(k)
-            todo += table[k].hypernyms
-    return seen
-
-
 @lru_cache(maxsize=2)
 def _children(path: str) -> dict[str, list[str]]:
     children: dict[str, list[str]] = {}
