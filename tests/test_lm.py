@@ -64,6 +64,25 @@ def test_loader_works_offline_and_splicing_the_identity_changes_no_loss(tmp_path
     assert result["losses"]["zero"] > result["losses"]["clean"] + 1.0
 
 
+def test_the_model_in_bfloat16_predicts_as_in_float32_and_the_book_uses_it_only_where_it_is_native():
+    """bfloat16 halves a CPU's forward pass where the hardware has it; the loss must barely move."""
+    from explainers.lm.activations import encode
+    from explainers.lm.model import compute_dtype, load
+    from explainers.real_model.train import spliced_losses
+
+    cpu = torch.device("cpu")
+    assert compute_dtype(cpu) == ("bfloat16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "float32")
+    losses = {}
+    for dtype in ("float32", "bfloat16"):
+        lm = load(device=cpu, dtype=dtype)
+        assert next(lm.model.parameters()).dtype == getattr(torch, dtype)
+        seqs = encode(lm.tokenizer, ["The cat sat on the mat.", "A poodle is an intelligent dog with a curly coat."])
+        losses[dtype], _ = spliced_losses(lm, 12, seqs, lambda h: h, cpu, float("inf"))
+    assert losses["bfloat16"]["sae"] == pytest.approx(losses["bfloat16"]["clean"], abs=1e-4)
+    assert losses["bfloat16"]["clean"] == pytest.approx(losses["float32"]["clean"], abs=0.1)
+    assert losses["bfloat16"]["zero"] > losses["bfloat16"]["clean"] + 1.0
+
+
 FIXTURES = Path(__file__).resolve().parent / "data"
 
 

@@ -55,6 +55,17 @@ def test_bootstrap_interval_surrounds_the_estimate_and_narrows_with_more_items()
     assert width(2000) < width(100)
 
 
+def test_bootstrap_interval_is_the_percentiles_of_each_resamples_own_auc():
+    """All resamples are ranked in one call; each must give the AUC that resample gives alone."""
+    rng = np.random.default_rng(3)
+    y = rng.random(40) < 0.1  # few positives: some resamples have none and are skipped
+    s = (rng.normal(size=40) + y).round(1)  # ties
+    draws = np.random.default_rng(7).integers(0, 40, size=(200, 40))
+    alone = [detection.auc(s[rows][:, None], y[rows])[0] for rows in draws if 0 < y[rows].sum() < 40]
+    low, high = detection.bootstrap_interval(s, y, n=200, seed=7)
+    assert (low, high) == pytest.approx((np.percentile(alone, 2.5), np.percentile(alone, 97.5)), abs=1e-6)
+
+
 def test_specificity_is_the_share_of_the_top_items_that_are_about_the_concept():
     scores = np.arange(200.0)
     about = np.zeros(200, bool)
@@ -152,3 +163,19 @@ def test_tiny_pipeline_gives_every_chart_and_fact(tiny_runs):
     for chart_id, title in charts.CHARTS.items():
         chart = charts.chart(chart_id, tiny_runs)
         assert chart.id == chart_id and chart.title == title
+
+
+def test_the_activation_store_in_bfloat16_matches_float32(tiny_runs):
+    """Where the processor computes bfloat16 natively the book collects in it: every recorded activation
+    (residual, item maxima of the neurons, the random neurons at every token) stays close to float32's."""
+    from dataclasses import replace
+
+    from explainers.lm.activations import collect
+    from explainers.real_model.train import tiny_config
+
+    config = tiny_config().activations
+    full, half = collect(config), collect(replace(config, dtype="bfloat16"))
+    for name in ("resid", "neuron_max", "neuron_tokens"):
+        a, b = full[name].astype(np.float32), half[name].astype(np.float32)
+        assert a.shape == b.shape
+        assert np.linalg.norm(a - b) / np.linalg.norm(a) < 0.05, name

@@ -37,6 +37,21 @@ def test_clamping_keeps_the_error_term_and_moves_only_along_the_features_decoder
     assert torch.allclose(steering.clamp_feature(sae, i, value)(x), expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("method", ["feature", "direction"])
+def test_one_batch_of_several_strengths_edits_each_row_as_its_own_strength_would(method):
+    """The run answers every strength in one batch; each row must get exactly its own edit."""
+    sae = small_sae()
+    choice = {"feature": 3, "max_activation": 2.5, "direction": np.linspace(-1, 1, 10).astype(np.float32),
+              "unit_norm": 4.0}
+    strengths = [1.0, 2.0, 8.0]
+    x = torch.randn(len(strengths), 6, 10)
+    batched = steering.edit_for(sae, choice, method, strengths, torch.device("cpu"))(x)
+    for row, strength in enumerate(strengths):
+        alone = steering.edit_for(sae, choice, method, strength, torch.device("cpu"))(x[row:row + 1])
+        assert torch.allclose(batched[row:row + 1], alone, atol=1e-5)
+    assert steering.edit_for(sae, choice, method, 0, torch.device("cpu")) is None
+
+
 class _Block(torch.nn.Module):
     def forward(self, x):
         return (x * 1.0,)

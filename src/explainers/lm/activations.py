@@ -23,7 +23,7 @@ from ..device import describe, pick
 from ..progress import bar
 from ..timeline import Timeline
 from . import corpus
-from .model import load, packaged_gguf
+from .model import compute_dtype, load, packaged_gguf
 
 SOURCES = ("wordnet", "fortunes", "written")
 # The corpus read, by device: a GPU reads about ten times the text.
@@ -42,6 +42,7 @@ class ActivationConfig:
     batch_tokens: int = 4096  # tokens per forward pass, items of similar length batched together
     random_neurons: int = 128  # neurons recorded at every token, drawn before any run
     seed: int = 0
+    dtype: str = "float32"  # what the model computes in; the book picks bfloat16 where it is native
 
 
 def model_files(config: ActivationConfig) -> list:
@@ -100,7 +101,7 @@ class Recorder:
         def hook(module, inputs):
             acts = inputs[0]
             if len(self.by_layer[i]):
-                self.picked[:, :, torch.from_numpy(self.by_layer[i])] = acts[..., self.index[i].to(acts.device)]
+                self.picked[:, :, torch.from_numpy(self.by_layer[i])] = acts[..., self.index[i].to(acts.device)].to(self.picked.dtype)
             if self.neuron_max is not None:
                 self.neuron_max[:, i] = acts.masked_fill(~self.mask[..., None], float("-inf")).max(dim=1).values
         return hook
@@ -130,7 +131,7 @@ def collect_uncached(config: ActivationConfig, device=None) -> Timeline:
     started = time.perf_counter()
     items = corpus.items(config.corpus)
     corpus_s = time.perf_counter() - started
-    lm = load(config.model, device)
+    lm = load(config.model, device, config.dtype)
     load_s = time.perf_counter() - started - corpus_s
     kept = torch.nn.ModuleList(list(lm.layers)[: config.layer])
     lm.model.model.layers = kept  # only the blocks up to the SAE's layer run
@@ -205,6 +206,10 @@ def collect(config: ActivationConfig) -> Timeline:
 
 
 def book_config(device: str | None = None, **overrides) -> ActivationConfig:
-    """The chapters' settings, with the corpus size of the device this build runs on."""
-    overrides.setdefault("corpus", CORPUS[device or pick().type])
+    """The chapters' settings, with the corpus size and number type of the device this build runs on."""
+    import torch
+
+    device = device or pick().type
+    overrides.setdefault("corpus", CORPUS[device])
+    overrides.setdefault("dtype", compute_dtype(torch.device(device)))
     return ActivationConfig(**overrides)

@@ -78,8 +78,23 @@ def dequantized_folder(gguf: Path) -> Path:
     return cache_dir() / "models" / f"{gguf.stem}-{file_hash(str(gguf), stat.st_mtime_ns, stat.st_size)[:16]}"
 
 
-def load(source: str | Path | None = None, device=None) -> LanguageModel:
-    """The model and its tokenizer, float32, eval mode. ``source``: id, folder, .gguf file, or None.
+def compute_dtype(device) -> str:
+    """The number type the model runs in on ``device``: bfloat16 where the hardware computes it natively
+    (a CUDA GPU with bf16, a CPU with AVX-512 BF16 or AMX), which halves the time of every forward pass on
+    a CPU; float32 elsewhere, where bfloat16 would be emulated and slower."""
+    import torch
+
+    if device.type == "cuda":
+        native = torch.cuda.is_bf16_supported()
+    else:
+        native = device.type == "cpu" and torch.backends.mkldnn.is_available() and \
+            torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    return "bfloat16" if native else "float32"
+
+
+def load(source: str | Path | None = None, device=None, dtype: str = "float32") -> LanguageModel:
+    """The model and its tokenizer in eval mode, its weights in ``dtype`` (a torch type's name).
+    ``source``: id, folder, .gguf file, or None.
 
     Dequantizing a GGUF file takes most of a load (about 15 s on two cores), so the first load saves the
     float32 weights next to the book's cache and later loads read those; the copy is named by the GGUF
@@ -106,7 +121,7 @@ def load(source: str | Path | None = None, device=None) -> LanguageModel:
     if copy is not None and kwargs:
         save_copy(model, tokenizer, copy)
     device = device or pick()
-    model = model.to(device).eval()
+    model = model.to(device, dtype=getattr(torch, dtype)).eval()
     config = model.config
     return LanguageModel(model, tokenizer, label, config.num_hidden_layers, config.hidden_size,
                          config.intermediate_size)

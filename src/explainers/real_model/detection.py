@@ -39,12 +39,12 @@ def bootstrap_interval(scores: np.ndarray, positive: np.ndarray, n: int = 1000, 
     """The 2.5th and 97.5th percentiles of one unit's AUC over ``n`` resamples of the items."""
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(scores), size=(n, len(scores)))
-    values = []
-    for rows in draws:
-        p = positive[rows]
-        if p.all() or not p.any():
-            continue
-        values.append(auc(scores[rows][:, None], p)[0])
+    p = np.asarray(positive, dtype=bool)[draws]
+    n_pos = p.sum(1)
+    n_neg = p.shape[1] - n_pos
+    both = (n_pos > 0) & (n_neg > 0)  # a resample with one class only has no AUC
+    ranks = rankdata(np.asarray(scores)[draws[both]], axis=1)  # all resamples ranked at once
+    values = (np.where(p[both], ranks, 0).sum(1) - n_pos[both] * (n_pos[both] + 1) / 2) / (n_pos[both] * n_neg[both])
     return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
 
 

@@ -10,6 +10,12 @@ import numpy as np
 from ..markup import Html
 from ..lm.shading import _html, shaded_tokens, table
 
+# How the page names the number type the model computed in.
+PRECISION = {"float32": "32-bit floats (float32)",
+             "bfloat16": "bfloat16: 16-bit floats with float32's range, which this machine's processor "
+                         "computes natively"}
+
+
 def concept_name(label, concepts) -> str:
     return concepts.get(label, label) if label else "no concept"
 
@@ -148,6 +154,7 @@ def facts(runs) -> dict:
         "model_name": collect["model"].removesuffix(".gguf"),
         "n_layers": collect["n_layers"], "width": collect["width"], "mlp_width": collect["mlp_width"],
         "layer": config["activations"]["layer"],
+        "precision": PRECISION[config["activations"].get("dtype", "float32")],
         "n_tokens": f"{collect['n_tokens']:,}", "n_items": f"{collect['n_items']:,}",
         "wordnet_tokens": f"{tokens['wordnet']:,}", "fortune_tokens": f"{tokens['fortunes']:,}",
         "written_tokens": f"{tokens['written']:,}",

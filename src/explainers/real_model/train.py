@@ -113,7 +113,7 @@ def analyse(config: ChapterConfig) -> Timeline:
                "explained_variance": held_out_explained_variance(sae, acts["resid"], held, codes, device)}
 
     # 2. next-token loss with the SAE spliced in, on held-out items of general text
-    lm = load(config.activations.model, device)
+    lm = load(config.activations.model, device, config.activations.dtype)
     starts = item_starts(item_of, n_items)
     ends = np.append(starts[1:], len(item_of))
     bos = lm.tokenizer.bos_token_id if lm.tokenizer.bos_token_id is not None else lm.tokenizer.eos_token_id
@@ -380,9 +380,10 @@ def feature_card(feature: int, why: str, codes, item_of: np.ndarray, strings: np
 
 
 @torch.no_grad()
-def spliced_losses(lm, layer, sequences, replace, device, limit, batch_size: int = 8):
+def spliced_losses(lm, layer, sequences, replace, device, limit, batch_size: int = 32):
     """Mean next-token loss with the residual after ``layer`` blocks left alone (clean), replaced by the
     SAE's reconstruction, and zeroed; the BOS and sink positions (norm above ``limit``) keep their own."""
+    sequences = sorted(sequences, key=len)  # batches of similar length pad little; the sums do not change
     def hook(module, inputs, output):
         hidden = output[0] if isinstance(output, tuple) else output
         if state["mode"] == "clean":

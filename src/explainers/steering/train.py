@@ -253,13 +253,16 @@ def steering_setup(config: SteeringConfig, lm, device):
     return sae, chosen, 10.0 * median_norm, median_norm
 
 
-def edit_for(sae, choice: dict, method: str, strength: float, device):
-    if strength == 0:
+def edit_for(sae, choice: dict, method: str, strength, device):
+    """The edit at ``strength`` × the feature's largest activation: one number, or one per row of a batch
+    (so that every strength answers in one batch). ``None`` when nothing is to be edited."""
+    if np.all(np.asarray(strength) == 0):
         return None
+    per_row = torch.as_tensor(np.asarray(strength, dtype=np.float32), device=device).reshape(-1, 1, 1)
     if method == "feature":
-        return clamp_feature(sae, choice["feature"], strength * choice["max_activation"])
+        return clamp_feature(sae, choice["feature"], per_row[..., 0] * choice["max_activation"])
     direction = torch.from_numpy(choice["direction"]).to(device)
-    return add_vector(direction / direction.norm() * (strength * choice["unit_norm"]))
+    return add_vector(direction / direction.norm() * (per_row * choice["unit_norm"]))
 
 
 def answer(lm, layer, prompt_ids, edit, limit, max_new_tokens, positions: str = "all") -> list[list[int]]:
@@ -282,7 +285,7 @@ def score(lm, concept: str, prompt_ids, answers) -> dict:
 def run(config: SteeringConfig) -> Timeline:
     device = pick()
     started = time.perf_counter()
-    lm = load(config.chapter.activations.model, device)
+    lm = load(config.chapter.activations.model, device, config.chapter.activations.dtype)
     sae, chosen, limit, median_norm = steering_setup(config, lm, device)
     setup_s = time.perf_counter() - started
     layer = config.chapter.activations.layer
@@ -291,14 +294,19 @@ def run(config: SteeringConfig) -> Timeline:
     baseline = answer(lm, layer, prompt_ids, None, limit, config.max_new_tokens)
     settings = []
     jobs = [(c, m, s) for c in config.concepts for m in METHODS for s in config.strengths]
-    for concept, method, strength in bar(jobs, desc="steered generations"):
-        edit = edit_for(sae, chosen[concept], method, strength, device)
-        answers = baseline if edit is None else answer(lm, layer, prompt_ids, edit, limit, config.max_new_tokens,
-                                                       config.positions)
-        settings.append({"concept": concept, "method": method, "strength": float(strength),
-                         # the length of what the edit adds, against the residual stream's median length
-                         "added_norm": float(strength * chosen[concept]["unit_norm"] / median_norm),
-                         **score(lm, concept, prompt_ids, answers)})
+    steered = [s for s in config.strengths if s != 0]
+    n = len(prompt_ids)
+    for concept, method in bar([(c, m) for c in config.concepts for m in METHODS], desc="steered generations"):
+        # every strength answers in one batch: row r is prompt r % n at strength steered[r // n]
+        edit = edit_for(sae, chosen[concept], method, np.repeat(steered, n), device) if steered else None
+        rows = [] if edit is None else answer(lm, layer, prompt_ids * len(steered), edit, limit,
+                                                config.max_new_tokens, config.positions)
+        answers = {0: baseline} | {s: rows[i * n:(i + 1) * n] for i, s in enumerate(steered)}
+        for strength in config.strengths:
+            settings.append({"concept": concept, "method": method, "strength": float(strength),
+                             # the length of what the edit adds, against the residual stream's median length
+                             "added_norm": float(strength * chosen[concept]["unit_norm"] / median_norm),
+                             **score(lm, concept, prompt_ids, answers[strength])})
     generation_s = time.perf_counter() - generation_started
     import transformers
 
@@ -328,7 +336,7 @@ def reproduce(concept: str, method: str, strength: float, config: SteeringConfig
     device = pick()
     sae = sae_from(train(config.chapter), device)
     choice = dict(done.meta["features"][concept], direction=done[f"direction_{concept}"])
-    lm = load(config.chapter.activations.model, device)
+    lm = load(config.chapter.activations.model, device, config.chapter.activations.dtype)
     prompt_ids = [chat_ids(lm.tokenizer, p) for p in config.prompts]
     edit = edit_for(sae, choice, method, float(strength), device)
     answers = answer(lm, config.chapter.activations.layer, prompt_ids, edit, done.meta["sink_limit"],
