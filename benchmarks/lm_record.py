@@ -29,6 +29,14 @@ def plain(found: dict) -> dict:
             if isinstance(v, (int, float, str)) and not isinstance(v, (Html, Markdown)) and "<" not in str(v)}
 
 
+def steering_facts(steered) -> dict | None:
+    try:  # the steering facts share helpers with its charts, which need bokeh (absent on some GPU machines)
+        from explainers.steering.facts import facts
+    except ImportError:
+        return None
+    return plain(facts(steered))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -44,7 +52,6 @@ def main() -> None:
     from explainers.real_model import train as real_model
     from explainers.real_model.facts import facts as real_facts
     from explainers.steering import train as steering
-    from explainers.steering.facts import facts as steering_facts
 
     chapter = real_model.tiny_config() if args.tiny else stages.book_config()
     steer_config = steering.tiny_config() if args.tiny else steering.SteeringConfig(chapter=chapter)
@@ -86,7 +93,7 @@ def main() -> None:
     record["steering"] = {"features": steered.meta["features"],
                           "settings": [{k: s[k] for k in ("concept", "method", "strength", "mention_fraction", "loss",
                                                           "repetition", "added_norm")} for s in steered.meta["settings"]],
-                          "facts": plain(steering_facts(steered))}
+                          "facts": steering_facts(steered)}
     print(f"{'steering':12s} {record['stages_s']['steering']:8.1f} s", flush=True)
     write()
     print("wrote", args.out / name)

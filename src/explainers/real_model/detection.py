@@ -8,6 +8,7 @@ the same N, over many draws), since the best of a larger pool is higher by chanc
 from __future__ import annotations
 
 import numpy as np
+import torch
 from scipy.stats import rankdata
 
 
@@ -16,21 +17,33 @@ def auc(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
     return auc_matrix(scores, positive[:, None])[0]
 
 
-def auc_matrix(scores: np.ndarray, positives: np.ndarray, chunk: int = 2048) -> np.ndarray:
+def ranks_along_rows(scores: torch.Tensor) -> torch.Tensor:
+    """Ranks (1-based) of each row's entries within that row, ties sharing their mean rank (float32)."""
+    ordered, order = scores.sort(dim=1)
+    first = torch.searchsorted(ordered, ordered, right=False)  # where each value's run of ties starts
+    last = torch.searchsorted(ordered, ordered, right=True)  # and ends
+    return torch.empty(scores.shape, device=scores.device).scatter_(1, order, ((first + last + 1) / 2).float())
+
+
+def auc_matrix(scores: np.ndarray, positives: np.ndarray, chunk: int = 2048, device=None) -> np.ndarray:
     """``[concepts, units]``: the AUC of every unit for every concept; ``positives`` is [items, concepts].
 
     Ranks do not depend on the concept, so each unit's column is ranked once (ties share their mean rank)
-    and every concept's Mann-Whitney sum is a matrix product."""
+    and every concept's Mann-Whitney sum is a matrix product. The ranking runs in torch, on ``device``
+    when given: at a GPU build's scale (100,000 items by 35,000 units) it is most of the analysis."""
     positives = np.asarray(positives, dtype=bool)
     n_pos = positives.sum(0).astype(np.float64)
     n_neg = len(positives) - n_pos
     if (n_pos == 0).any() or (n_neg == 0).any():
         raise ValueError("AUC needs positives and negatives for every concept")
-    y = positives.astype(np.float32)
+    device = device or torch.device("cpu")
+    y = torch.from_numpy(positives.astype(np.float64)).to(device)
+    chunk = max(1, min(chunk, 2**26 // max(1, len(positives))))  # each chunk's sort stays near 2 GB
     out = np.empty((positives.shape[1], scores.shape[1]), dtype=np.float32)
     for start in range(0, scores.shape[1], chunk):
-        ranks = rankdata(np.asarray(scores[:, start:start + chunk], dtype=np.float32), axis=0).astype(np.float32)
-        sums = y.T @ ranks
+        block = np.ascontiguousarray(np.asarray(scores[:, start:start + chunk], dtype=np.float32).T)
+        ranks = ranks_along_rows(torch.from_numpy(block).to(device))
+        sums = (ranks.double() @ y).T.cpu().numpy()
         out[:, start:start + chunk] = (sums - (n_pos * (n_pos + 1) / 2)[:, None]) / (n_pos * n_neg)[:, None]
     return out
 

@@ -142,7 +142,8 @@ def analyse(config: ChapterConfig) -> Timeline:
     y = np.stack([label_of[wn] == labels.index(c) for c in concepts], axis=1)
     tr, te = ~item_test[wn], item_test[wn]
     pools = {"feature": feature_max[wn], "neuron": neuron_max[det_row[wn]]}
-    aucs = {kind: (auc_matrix(s[tr], y[tr]), auc_matrix(s[te], y[te])) for kind, s in pools.items()}
+    aucs = {kind: (auc_matrix(s[tr], y[tr], device=device), auc_matrix(s[te], y[te], device=device))
+            for kind, s in pools.items()}
     detection = []
     chosen = {}
     for kind, (train_auc, test_auc) in aucs.items():
