@@ -140,6 +140,9 @@ def test_slide_copy_is_listed_and_works_offline(browser, site_url, chart_id):
     html_file, png = SITE / "charts" / f"{chart_id}.html", SITE / "charts" / f"{chart_id}.png"
     assert html_file.exists() and png.exists()
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    preview = SITE / "charts" / f"{chart_id}.preview.png"  # what the slides page shows, linking the full PNG
+    assert preview.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and preview.stat().st_size < png.stat().st_size / 2
+    assert f"charts/{chart_id}.preview.png" in (SITE / "book" / "charts-for-slides.html").read_text()
     assert f"charts/{chart_id}.html" in (SITE / "book" / "charts-for-slides.html").read_text()
     visit = open_page(browser, html_file.resolve().as_uri())
     try:

@@ -300,3 +300,15 @@ def test_browser_and_python_refuse_the_same_drawings(js_page, ink, status):
     got = js_page.evaluate("(ink) => new DictionaryTrainer(Float32Array.from(ink)).status",
                            np.asarray(ink, np.float32).ravel().tolist())
     assert got == extract_patches(ink).status == status
+
+
+def test_mosaic_draws_each_atom_in_64_grey_levels_and_a_dead_one_black():
+    from explainers.unmixer.charts import GREY_STEP, SIDE, mosaic
+
+    atoms = np.stack([np.linspace(0, 255, SIDE * SIDE), np.full(SIDE * SIDE, 200.0)])
+    image = mosaic(atoms, firing=np.array([1.0, 0.0]))  # the second atom never fires
+    assert image.dtype == np.uint8 and not (image % GREY_STEP).any()
+    assert len(np.unique(image)) > 32  # the ramp keeps its steps
+    first, second = image[::-1][1:1 + SIDE, 1:1 + SIDE], image[::-1][1:1 + SIDE, 2 + SIDE:2 + 2 * SIDE]
+    assert np.abs(first.astype(int) - atoms[0].reshape(SIDE, SIDE)).max() < GREY_STEP  # white is 252
+    assert not second.any()

@@ -55,8 +55,23 @@ def test_star_frames_source_holds_every_shown_frame_run_and_feature(runs, charts
     F, K, N, _ = toy["W_columns"].shape
     assert len(frames.data["x"]) == F * K * N
     f, k, i = F - 1, K - 1, 2  # the render script's index: ((frame·K) + k)·N + i
-    assert frames.data["x"][(f * K + k) * N + i] == pytest.approx(toy["W_columns"][f, k, i, 0])
-    assert frames.data["norm"][(f * K + k) * N + i] == pytest.approx(toy["feature_norm"][f, k, i])
+    # the page holds int16 and one scale per column (figure.packed); the render script multiplies back
+    scales = next(m.args["scales"] for m in charts["star"].layout.references()
+                  if isinstance(m, CustomJS) and "scales" in m.args)
+    assert frames.data["x"].dtype == np.int16
+    assert frames.data["x"][(f * K + k) * N + i] * scales["x"] == pytest.approx(toy["W_columns"][f, k, i, 0], abs=scales["x"])
+    assert frames.data["norm"][(f * K + k) * N + i] * scales["norm"] == pytest.approx(toy["feature_norm"][f, k, i],
+                                                                                        abs=scales["norm"])
+
+
+def test_packed_floats_come_back_within_half_a_step_and_keep_their_sign():
+    from explainers.figure import packed
+
+    values = np.array([-2.5, -1e-3, 0.0, 1e-3, 0.7, 2.5])
+    ints, scale = packed(values)
+    assert ints.dtype == np.int16 and ints.max() == 32767 and ints.min() == -32767
+    assert np.abs(ints * scale - values).max() <= scale / 2 + 1e-12
+    assert packed(np.zeros(3))[0].tolist() == [0, 0, 0]
 
 
 def test_star_player_opens_on_the_sparsest_run(runs, charts):

@@ -107,6 +107,9 @@ def copy_vendor(outdir: Path) -> None:
     mathrender.copy_katex(static)
 
 
+SLIDE_FILES = (".html", ".png", ".preview.png")  # each chart's files for slides: the page, its picture, a light copy
+
+
 def export_charts(build_dir: Path, outdir: Path) -> None:
     from .charts import REGISTRY
     from .export import chromium, write_html, write_pngs
@@ -119,7 +122,7 @@ def export_charts(build_dir: Path, outdir: Path) -> None:
     fresh = []
     for chart_id in REGISTRY:
         html_file = store / f"{chart_id}.html"
-        if stamps.get(chart_id) == fingerprint and html_file.exists() and html_file.with_suffix(".png").exists():
+        if stamps.get(chart_id) == fingerprint and all((store / f"{chart_id}{suffix}").exists() for suffix in SLIDE_FILES):
             continue
         logger.info(f"[explainers] writing the slide copy of {chart_id}")
         fresh.append(write_html(chart_id, store))
@@ -134,7 +137,7 @@ def export_charts(build_dir: Path, outdir: Path) -> None:
     target = outdir / "charts"
     target.mkdir(parents=True, exist_ok=True)
     for chart_id in REGISTRY:
-        for suffix in (".html", ".png"):
+        for suffix in SLIDE_FILES:
             if (store / f"{chart_id}{suffix}").exists():
                 shutil.copy2(store / f"{chart_id}{suffix}", target / f"{chart_id}{suffix}")
 

@@ -57,9 +57,31 @@ def write_pngs(html_files: list[Path], width: int = 1100) -> list[Path]:
             png = html_file.with_suffix(".png")
             with atomic_path(png) as tmp:
                 page.locator(f"#chart-{chart_id}").screenshot(path=str(tmp), type="png")
+            write_preview(png)
             pictures.append(png)
         browser.close()
     return pictures
+
+
+PREVIEW_WIDTH = 720  # px: the slides page's picture of a chart; the full PNG is a click away
+
+
+def preview_path(png: Path) -> Path:
+    return png.with_name(png.stem + ".preview.png")
+
+
+def write_preview(png: Path) -> Path:
+    """A light copy of ``png`` for the slides page: 720 px wide, 128 colours (a few tens of KB instead of
+    a few hundred), so the page stays light however many charts it lists."""
+    from PIL import Image
+
+    with Image.open(png) as picture:
+        height = round(picture.height * PREVIEW_WIDTH / picture.width)
+        small = picture.convert("RGB").resize((PREVIEW_WIDTH, height), Image.LANCZOS).quantize(128)
+    target = preview_path(png)
+    with atomic_path(target) as tmp:
+        small.save(tmp, format="PNG", optimize=True)
+    return target
 
 
 class ExportError(RuntimeError):
@@ -73,6 +95,7 @@ def export(chart_id: str, folder: Path, png: bool = True) -> list[Path]:
             made = [write_html(chart_id, Path(scratch))]
             if png:
                 made += write_pngs(made)
+                made += [preview_path(path) for path in made if path.suffix == ".png"]
         except Exception as error:
             cause = str(error).strip() or "no message"
             raise ExportError(f"chart {chart_id!r} could not be exported: {type(error).__name__}: {cause}") from error

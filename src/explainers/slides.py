@@ -20,8 +20,9 @@ def catalogue() -> Html:
             f"<p>Id <code>{chart_id}</code>, shown in <a href='{entry.page}.html'>{entry.page}</a>. "
             f"<a href='{CHARTS_URL}{chart_id}.html' download>Download the HTML file</a> · "
             f"<a href='{CHARTS_URL}{chart_id}.png' download>Download the PNG</a></p>"
-            f"<img src='{CHARTS_URL}{chart_id}.png' alt='{html.escape(entry.title)}, at the end of its run' "
-            "loading='lazy' style='max-width:100%;border:1px solid var(--pst-color-border,#ccc)'>"
+            f"<a href='{CHARTS_URL}{chart_id}.png'><img src='{CHARTS_URL}{chart_id}.preview.png' "
+            f"alt='{html.escape(entry.title)}, at the end of its run (opens the full-size PNG)' loading='lazy' "
+            "style='max-width:100%;border:1px solid var(--pst-color-border,#ccc)'></a>"
             "<p>Embed it (with the file beside your slides):</p>"
             f"<pre><code>{html.escape(snippet(chart_id, entry.title))}</code></pre></section>"
         )

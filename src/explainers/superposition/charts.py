@@ -10,7 +10,7 @@ from bokeh.palettes import Viridis256
 
 from .. import palette
 from ..embed import Chart
-from ..figure import book_figure
+from ..figure import book_figure, packed
 from ..player import Choice, Player
 from .geometry import DEDICATED, NOT_REPRESENTED, PHASE_NAMES, SUPERPOSITION
 
@@ -101,8 +101,10 @@ def star_chart(toy, chart_id: str = STAR_ID, max_frames: int = 100) -> Chart:
     names = feature_names(N)
     threshold = represented_norm(toy)
 
-    frames = ColumnDataSource({"x": W[..., 0].ravel(), "y": W[..., 1].ravel(), "norm": norms.ravel(),
-                               "shared": shared.ravel()})  # index ((frame·K) + k)·N + i
+    columns = {"x": W[..., 0].ravel(), "y": W[..., 1].ravel(), "norm": norms.ravel(), "shared": shared.ravel()}
+    columns = {name: packed(values) for name, values in columns.items()}  # int16 and a scale: a lighter page
+    frames = ColumnDataSource({name: ints for name, (ints, _) in columns.items()})  # index ((frame·K) + k)·N + i
+    scales = {name: scale for name, (_, scale) in columns.items()}
     losses = ColumnDataSource({"loss": finite(toy["loss"]).ravel()})  # index frame·K + k
 
     reach = float(max(1.0, np.abs(W).max())) * 1.25
@@ -143,7 +145,8 @@ def star_chart(toy, chart_id: str = STAR_ID, max_frames: int = 100) -> Chart:
 
     player = Player(chart_id, steps, choices=(sparsity_choice(toy),), step_label="Step")
     ready = player.bind(
-        "superposition/star_render.js", frames=frames, losses=losses, arrows=arrows, bars=bars, dropped=dropped,
+        "superposition/star_render.js", frames=frames, scales=scales, losses=losses, arrows=arrows, bars=bars,
+        dropped=dropped,
         n_features=N,
         n_runs=K, names=names, colours=colours, importance_text=importance_text, dropped_colour=DROPPED, threshold=threshold,
         label_at=float(0.16 * reach), sparsity=[float(s) for s in toy.meta["settings"]["sparsity"]],
@@ -220,9 +223,9 @@ def seed_choice(sae) -> Choice:
     return Choice("seed", "Seed (initialisation) of the SAE", tuple(str(s) for s in seeds), labels, shown)
 
 
-def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 50) -> Chart:
+def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 30) -> Chart:
     """The SAE's latent directions against the 5 true ones, the cosine of each match, and dead latents."""
-    # every run x seed x latent is shipped per frame: half the recorded frames keep the page light
+    # every run x seed x latent is shipped per frame: 30 of the recorded frames keep the page light
     sae = sae.thinned(max_frames)
     steps = sae["step"]
     decoder = finite(sae["decoder"])  # (frame, run, seed, latent, 2)
@@ -234,11 +237,14 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 50)
     names = feature_names(N)
     latent_names = [str(j + 1) for j in range(L)]
 
-    frames = ColumnDataSource({"dx": decoder[..., 0].ravel(), "dy": decoder[..., 1].ravel(),
-                               "dead": sae["dead"].astype(np.int8).ravel(),
-                               "freq": finite(sae["latent_frequency"]).ravel()})  # ((f·R + r)·S + s)·L + l
-    matches = ColumnDataSource({"cos": finite(sae["best_cosine"]).ravel(),
-                                "latent": sae["best_latent"].astype(np.int32).ravel()})  # (…)·N + i
+    # floats shipped as int16 and a scale each (see figure.packed): every run × seed × latent is on the page
+    (dx, dx_scale), (dy, dy_scale) = packed(decoder[..., 0].ravel()), packed(decoder[..., 1].ravel())
+    freq, freq_scale = packed(finite(sae["latent_frequency"]).ravel())
+    cos, cos_scale = packed(finite(sae["best_cosine"]).ravel())
+    scales = {"dx": dx_scale, "dy": dy_scale, "freq": freq_scale, "cos": cos_scale}
+    frames = ColumnDataSource({"dx": dx, "dy": dy, "dead": sae["dead"].astype(np.int8).ravel(),
+                               "freq": freq})  # ((f·R + r)·S + s)·L + l
+    matches = ColumnDataSource({"cos": cos, "latent": sae["best_latent"].astype(np.int8).ravel()})  # (…)·N + i
     metrics = ColumnDataSource({name: finite(sae[name]).ravel() for name in
                                 ("explained_variance", "l0", "n_recovered", "n_dead", "mse")})  # (f·R + r)·S + s
 
@@ -297,7 +303,7 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 50)
     resample_steps = [int(s) for s in sae["resample_steps"]]
     player = Player(chart_id, steps, choices=(run_choice(sae), seed_choice(sae)), step_label="Step")
     ready = player.bind(
-        "superposition/pentagon_sae_render.js", frames=frames, matches=matches, metrics=metrics, latents=latents,
+        "superposition/pentagon_sae_render.js", frames=frames, scales=scales, matches=matches, metrics=metrics, latents=latents,
         dead=dead, match_bars=match_bars, latent_bars=latent_bars, dead_marks=dead_marks, n_runs=R, n_seeds=S, n_latents=L,
         n_features=N, exists=exists.astype(int).tolist(), colours=colours, dropped_colour=DROPPED,
         latent_colour=LATENT, latent_len=latent_len, recovered_at=recovered_at,

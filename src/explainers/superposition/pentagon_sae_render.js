@@ -1,6 +1,7 @@
 // One frame of the pentagon SAE chart. Reads: frame, choice.run, choice.seed; returns readout pairs.
 // frames (dx, dy, dead, freq): index ((frame·n_runs + run)·n_seeds + seed)·n_latents + latent;
 // matches (cos, latent): the same with n_features; metrics: (frame·n_runs + run)·n_seeds + seed.
+// dx, dy, freq and cos are int16; scales turns each back into its number (see figure.packed).
 const run = choice.run, seed = choice.seed;
 const cell = (frame * n_runs + run) * n_seeds + seed;
 const f = frames.data, m = matches.data, k = metrics.data;
@@ -16,12 +17,12 @@ for (let l = 0; l < n_latents; l++) {
     bars.freq.push(0); bars.colour.push(latent_colour); bars.alpha.push(0);
     continue;
   }
-  const x = f.dx[at] * latent_len, y = f.dy[at] * latent_len;
+  const x = f.dx[at] * scales.dx * latent_len, y = f.dy[at] * scales.dy * latent_len;
   const is_dead = f.dead[at] === 1;
   const target = is_dead ? gone : alive;
   target.x0.push(0); target.y0.push(0); target.x1.push(x); target.y1.push(y);
   if (!is_dead) alive.angle.push(Math.atan2(y, x) - Math.PI / 2);
-  bars.freq.push(f.freq[at]);
+  bars.freq.push(f.freq[at] * scales.freq);
   bars.alpha.push(1);
   bars.colour.push(is_dead ? dropped_colour : latent_colour);
   if (is_dead) {
@@ -37,13 +38,14 @@ dead_marks.data = marks;
 const match = { feature: [], cos: [], colour: [], hatch: [], text: [], text_y: [] };
 for (let i = 0; i < n_features; i++) {
   const at = cell * n_features + i;
-  const cos = m.latent[at] < 0 ? 0 : Math.max(0, m.cos[at]);
-  const ok = m.latent[at] >= 0 && m.cos[at] > recovered_at;
+  const best = m.cos[at] * scales.cos;
+  const cos = m.latent[at] < 0 ? 0 : Math.max(0, best);
+  const ok = m.latent[at] >= 0 && best > recovered_at;
   match.feature.push(names[i]);
   match.cos.push(cos);
   match.colour.push(ok ? colours[i] : dropped_colour);
   match.hatch.push(ok ? " " : "/");
-  match.text.push(m.latent[at] < 0 ? "none" : `${m.cos[at].toFixed(2)}${ok ? "" : " ✗"}`);
+  match.text.push(m.latent[at] < 0 ? "none" : `${best.toFixed(2)}${ok ? "" : " ✗"}`);
   match.text_y.push(cos + 0.03);
 }
 match_bars.data = match;

@@ -3,13 +3,14 @@
 const run = choice.s;
 const n = n_features;
 const start = (frame * n_runs + run) * n;
+// each column is int16; its scale turns it back into the number (see figure.packed)
 const fx = frames.data.x, fy = frames.data.y, fnorm = frames.data.norm, fshared = frames.data.shared;
 const a = { x0: [], y0: [], x1: [], y1: [], angle: [], head: [], colour: [], name: [], lx: [], ly: [], text: [] };
 const b = { feature: [], norm: [], shared: [], colour: [], shared_colour: [], hatch: [], importance: importance_text };
 const marks = { feature: [], y: [] };
 const dropped_names = [];
 for (let i = 0; i < n; i++) {
-  const x = fx[start + i], y = fy[start + i], norm = fnorm[start + i];
+  const x = fx[start + i] * scales.x, y = fy[start + i] * scales.y, norm = fnorm[start + i] * scales.norm;
   const kept = norm > threshold;
   const angle = Math.atan2(y, x);
   a.x0.push(0); a.y0.push(0); a.x1.push(x); a.y1.push(y);
@@ -21,7 +22,7 @@ for (let i = 0; i < n; i++) {
   a.text.push(kept ? names[i] : "");
   b.feature.push(names[i]); b.norm.push(norm); b.colour.push(colours[i]);
   // "shared" means nothing for a feature with no direction: grey, hatched, at 0, marked ×
-  b.shared.push(kept ? fshared[start + i] : 0);
+  b.shared.push(kept ? fshared[start + i] * scales.shared : 0);
   b.shared_colour.push(kept ? colours[i] : dropped_colour);
   b.hatch.push(kept ? " " : "/");
   if (!kept) {

