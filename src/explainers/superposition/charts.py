@@ -122,14 +122,15 @@ def star_chart(toy, chart_id: str = STAR_ID, max_frames: int = 100) -> Chart:
 
     importance_text = [f"I={v:.2g}" for v in importance]
     bars = ColumnDataSource({"feature": names, "norm": [0.0] * N, "shared": [0.0] * N, "colour": colours,
-                             "importance": importance_text,
-                             "shared_colour": colours, "hatch": [" "] * N})
+                             "shared_colour": colours})
+    # the importances never change: their own source, so that a frame's new bars do not redraw them
+    importance_labels = ColumnDataSource({"feature": names, "importance": importance_text})
     dropped = ColumnDataSource({"feature": [], "y": []})  # the × under each dropped feature
     norm_max = float(max(1.0, norms.max())) * 1.3
     norm_fig = book_figure(f"Norm ‖Wᵢ‖ (dashed: {threshold:g}), importance Iᵢ", 170,
                            x_range=FactorRange(*names), y_range=Range1d(0, norm_max), y_axis_label="norm")
     norm_fig.vbar(x="feature", top="norm", width=0.7, source=bars, color="colour", level="overlay")
-    norm_fig.add_layout(LabelSet(x="feature", y=norm_max * 0.86, text="importance", source=bars,
+    norm_fig.add_layout(LabelSet(x="feature", y=norm_max * 0.86, text="importance", source=importance_labels,
                                  text_align="center", text_font_size="10px", tags=["ink"]))
     norm_fig.add_layout(Span(location=threshold, dimension="width", line_dash="dashed",
                              line_color=palette.MUTED, line_width=1.5, level="overlay"))
@@ -138,8 +139,7 @@ def star_chart(toy, chart_id: str = STAR_ID, max_frames: int = 100) -> Chart:
     shared_fig = book_figure(f"Shared direction Σⱼ(Ŵᵢ·Wⱼ)² (×: norm ≤ {threshold:g})", 170,
                              x_range=norm_fig.x_range, y_range=Range1d(0, shared_max),
                              x_axis_label="feature (x1 most important)", y_axis_label="shared")
-    shared_fig.vbar(x="feature", top="shared", width=0.7, source=bars, color="shared_colour",
-                    hatch_pattern="hatch", hatch_color=palette.MUTED, level="overlay")
+    shared_fig.vbar(x="feature", top="shared", width=0.7, source=bars, color="shared_colour", level="overlay")
     shared_fig.scatter("feature", "y", source=dropped, marker="x", size=12, color=DROPPED,
                        line_width=2, level="overlay")
 
@@ -148,7 +148,7 @@ def star_chart(toy, chart_id: str = STAR_ID, max_frames: int = 100) -> Chart:
         "superposition/star_render.js", frames=frames, scales=scales, losses=losses, arrows=arrows, bars=bars,
         dropped=dropped,
         n_features=N,
-        n_runs=K, names=names, colours=colours, importance_text=importance_text, dropped_colour=DROPPED, threshold=threshold,
+        n_runs=K, names=names, colours=colours, dropped_colour=DROPPED, threshold=threshold,
         label_at=float(0.16 * reach), sparsity=[float(s) for s in toy.meta["settings"]["sparsity"]],
     )
     layout = column(row(star, column(norm_fig, shared_fig, sizing_mode="stretch_width"),
@@ -277,12 +277,12 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 30)
     legend.update(label_text_font_size="10px", padding=2, spacing=0, ncols=2, margin=0)
     space.add_layout(legend, "below")
 
-    match_bars = ColumnDataSource({"feature": names, "cos": [0.0] * N, "colour": colours, "hatch": [" "] * N,
+    match_bars = ColumnDataSource({"feature": names, "cos": [0.0] * N, "colour": colours,
                                    "text": [""] * N, "text_y": [0.0] * N})
     cos_fig = book_figure("Closest live latent: cosine per true direction", 200,
                           x_range=FactorRange(*names), y_range=Range1d(0, 1.2), y_axis_label="cosine")
-    cos_fig.vbar(x="feature", top="cos", width=0.7, source=match_bars, color="colour", hatch_pattern="hatch",
-                 hatch_color=palette.MUTED, level="overlay")
+    # a direction not recovered is grey and its cosine carries a ✗ (a hatch pattern is rebuilt every frame)
+    cos_fig.vbar(x="feature", top="cos", width=0.7, source=match_bars, color="colour", level="overlay")
     cos_fig.add_layout(LabelSet(x="feature", y="text_y", text="text", source=match_bars, text_align="center",
                                 text_font_size="10px", level="overlay", tags=["ink"]))
     recovered_at = float(sae.meta["recovered_rule"].split("cosine >")[1].split()[0])

@@ -35,7 +35,7 @@ dead.data = gone;
 latent_bars.data = bars;
 dead_marks.data = marks;
 
-const match = { feature: [], cos: [], colour: [], hatch: [], text: [], text_y: [] };
+const match = { feature: [], cos: [], colour: [], text: [], text_y: [] };
 for (let i = 0; i < n_features; i++) {
   const at = cell * n_features + i;
   const best = m.cos[at] * scales.cos;
@@ -44,7 +44,6 @@ for (let i = 0; i < n_features; i++) {
   match.feature.push(names[i]);
   match.cos.push(cos);
   match.colour.push(ok ? colours[i] : dropped_colour);
-  match.hatch.push(ok ? " " : "/");
   match.text.push(m.latent[at] < 0 ? "none" : `${best.toFixed(2)}${ok ? "" : " ✗"}`);
   match.text_y.push(cos + 0.03);
 }

@@ -6,7 +6,7 @@ const start = (frame * n_runs + run) * n;
 // each column is int16; its scale turns it back into the number (see figure.packed)
 const fx = frames.data.x, fy = frames.data.y, fnorm = frames.data.norm, fshared = frames.data.shared;
 const a = { x0: [], y0: [], x1: [], y1: [], angle: [], head: [], colour: [], name: [], lx: [], ly: [], text: [] };
-const b = { feature: [], norm: [], shared: [], colour: [], shared_colour: [], hatch: [], importance: importance_text };
+const b = { feature: [], norm: [], shared: [], colour: [], shared_colour: [] };
 const marks = { feature: [], y: [] };
 const dropped_names = [];
 for (let i = 0; i < n; i++) {
@@ -21,10 +21,9 @@ for (let i = 0; i < n; i++) {
   a.lx.push(x + label_at * Math.cos(angle)); a.ly.push(y + label_at * Math.sin(angle));
   a.text.push(kept ? names[i] : "");
   b.feature.push(names[i]); b.norm.push(norm); b.colour.push(colours[i]);
-  // "shared" means nothing for a feature with no direction: grey, hatched, at 0, marked ×
+  // "shared" means nothing for a feature with no direction: grey, at 0, marked ×
   b.shared.push(kept ? fshared[start + i] * scales.shared : 0);
   b.shared_colour.push(kept ? colours[i] : dropped_colour);
-  b.hatch.push(kept ? " " : "/");
   if (!kept) {
     dropped_names.push(names[i]);
     marks.feature.push(names[i]);
