@@ -69,14 +69,42 @@
     return String(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
   }
 
-  function readoutHtml(player, frame, parts) {
+  // The readout as pieces [kind, label, value, extra]: the step, "label = value" pairs, notes.
+  function readoutPieces(player, frame, parts) {
     const n = player.spec.steps.length;
-    const pieces = [`${escapeHtml(player.stepLabel)} ${player.spec.steps[frame]} <span style="opacity:0.65">(${frame + 1}/${n})</span>`];
+    const pieces = [["step", player.stepLabel, String(player.spec.steps[frame]), `(${frame + 1}/${n})`]];
     for (const part of parts || []) {
-      if (Array.isArray(part) && part[0]) pieces.push(`${escapeHtml(part[0])} = <b>${escapeHtml(part[1])}</b>`);
-      else if (Array.isArray(part)) pieces.push(`<em>${escapeHtml(part[1])}</em>`);
+      if (Array.isArray(part) && part[0]) pieces.push(["pair", String(part[0]), String(part[1])]);
+      else if (Array.isArray(part)) pieces.push(["note", "", String(part[1])]);
     }
-    return pieces.join(" · ");
+    return pieces;
+  }
+
+  function pieceHtml([kind, label, value, extra]) {
+    if (kind === "step") {
+      return `${escapeHtml(label)} <span data-value>${escapeHtml(value)}</span> ` +
+        `<span data-value style="opacity:0.65">${escapeHtml(extra)}</span>`;
+    }
+    if (kind === "pair") return `${escapeHtml(label)} = <b data-value>${escapeHtml(value)}</b>`;
+    return `<em data-value>${escapeHtml(value)}</em>`;
+  }
+
+  // A frame with the same labels as the last changes only the text of its values: rewriting the whole
+  // readout's HTML at every frame re-parses and re-lays it out, milliseconds of a 16.7 ms frame.
+  function showReadout(player, frame, parts) {
+    const pieces = readoutPieces(player, frame, parts);
+    const shape = pieces.map(([kind, label]) => `${kind}:${label}`).join("\n");
+    const values = pieces.flatMap(([kind, , value, extra]) => (kind === "step" ? [value, extra] : [value]));
+    if (shape !== player.readoutShape) {
+      player.readout.innerHTML = pieces.map(pieceHtml).join(" · ");
+      player.readoutShape = shape;
+      player.readoutNodes = Array.from(player.readout.querySelectorAll("[data-value]"));
+      return;
+    }
+    values.forEach((value, i) => {
+      const node = player.readoutNodes[i];
+      if (node.textContent !== value) node.textContent = value;
+    });
   }
 
   function currentChoices(player) {
@@ -197,7 +225,7 @@
       player.touched = true; // the reader grabbed the slider: the reader wins
       setPlaying(player, false);
     }
-    if (player.readout) player.readout.innerHTML = readoutHtml(player, frame, parts);
+    if (player.readout) showReadout(player, frame, parts);
     if (!player.playing) writeHashSoon(player);
   }
 
