@@ -99,6 +99,21 @@ def test_sae_chart_hides_padding_latents(runs, charts):
     assert [sum(row) for row in exists] == [int(d) for d in sae["d_sae"]]
 
 
+def test_sae_chart_places_each_latent_by_its_angle_since_every_decoder_column_has_unit_length(runs, charts):
+    sae = runs["sae"].thinned(20)
+    decoder, exists = sae["decoder"], np.asarray(sae["latent_exists"], dtype=bool)  # (F, R, S, L, 2), (R, L)
+    lengths = np.linalg.norm(decoder, axis=-1)  # (F, R, S, L)
+    assert np.allclose(lengths[np.broadcast_to(exists[None, :, None, :], lengths.shape)], 1, atol=1e-4)
+    frames = next(s for s in _sources(charts["sae"]) if "angle" in s.data)
+    scales = next(m.args["scales"] for m in charts["sae"].layout.references()
+                  if isinstance(m, CustomJS) and "scales" in m.args)
+    F, R, S, L, _ = decoder.shape
+    f, r, s_, l = F - 1, 0, 1, 2  # the render script's index: ((f·R + r)·S + s)·L + l
+    angle = frames.data["angle"][((f * R + r) * S + s_) * L + l] * scales["angle"]
+    assert np.cos(angle) == pytest.approx(decoder[f, r, s_, l, 0], abs=1e-3)
+    assert np.sin(angle) == pytest.approx(decoder[f, r, s_, l, 1], abs=1e-3)
+
+
 def test_sae_chart_opens_on_the_shown_seed(runs, charts):
     sae = runs["sae"]
     assert seed_choice(sae).default == int(sae["shown_seed_index"])

@@ -223,9 +223,9 @@ def seed_choice(sae) -> Choice:
     return Choice("seed", "Seed (initialisation) of the SAE", tuple(str(s) for s in seeds), labels, shown)
 
 
-def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 30) -> Chart:
+def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 20) -> Chart:
     """The SAE's latent directions against the 5 true ones, the cosine of each match, and dead latents."""
-    # every run x seed x latent is shipped per frame: 30 of the recorded frames keep the page light
+    # every run x seed x latent is shipped per frame: 20 of the recorded frames keep the page light
     sae = sae.thinned(max_frames)
     steps = sae["step"]
     decoder = finite(sae["decoder"])  # (frame, run, seed, latent, 2)
@@ -237,13 +237,16 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 30)
     names = feature_names(N)
     latent_names = [str(j + 1) for j in range(L)]
 
-    # floats shipped as int16 and a scale each (see figure.packed): every run × seed × latent is on the page
-    (dx, dx_scale), (dy, dy_scale) = packed(decoder[..., 0].ravel()), packed(decoder[..., 1].ravel())
-    freq, freq_scale = packed(finite(sae["latent_frequency"]).ravel())
+    # Every run × seed × latent is on the page, so each number is shipped small. A decoder column has unit
+    # length (the SAE renormalises it at every step), so its angle alone places it; angles and cosines are
+    # int16 with a scale each (figure.packed); a firing rate is a bar, drawn to 1/255 of the axis.
+    angle, angle_scale = packed(np.arctan2(decoder[..., 1], decoder[..., 0]).ravel())
+    freq = finite(sae["latent_frequency"]).ravel()
+    freq_scale = float(freq.max()) / 255 if freq.max() > 0 else 1.0
     cos, cos_scale = packed(finite(sae["best_cosine"]).ravel())
-    scales = {"dx": dx_scale, "dy": dy_scale, "freq": freq_scale, "cos": cos_scale}
-    frames = ColumnDataSource({"dx": dx, "dy": dy, "dead": sae["dead"].astype(np.int8).ravel(),
-                               "freq": freq})  # ((f·R + r)·S + s)·L + l
+    scales = {"angle": angle_scale, "freq": freq_scale, "cos": cos_scale}
+    frames = ColumnDataSource({"angle": angle, "dead": sae["dead"].astype(np.int8).ravel(),
+                               "freq": np.round(freq / freq_scale).astype(np.uint8)})  # ((f·R + r)·S + s)·L + l
     matches = ColumnDataSource({"cos": cos, "latent": sae["best_latent"].astype(np.int8).ravel()})  # (…)·N + i
     metrics = ColumnDataSource({name: finite(sae[name]).ravel() for name in
                                 ("explained_variance", "l0", "n_recovered", "n_dead", "mse")})  # (f·R + r)·S + s

@@ -1,7 +1,7 @@
 // One frame of the pentagon SAE chart. Reads: frame, choice.run, choice.seed; returns readout pairs.
-// frames (dx, dy, dead, freq): index ((frame·n_runs + run)·n_seeds + seed)·n_latents + latent;
+// frames (angle, dead, freq): index ((frame·n_runs + run)·n_seeds + seed)·n_latents + latent;
 // matches (cos, latent): the same with n_features; metrics: (frame·n_runs + run)·n_seeds + seed.
-// dx, dy, freq and cos are int16; scales turns each back into its number (see figure.packed).
+// angle, freq and cos are integers; scales turns each back into its number (see figure.packed).
 const run = choice.run, seed = choice.seed;
 const cell = (frame * n_runs + run) * n_seeds + seed;
 const f = frames.data, m = matches.data, k = metrics.data;
@@ -17,7 +17,8 @@ for (let l = 0; l < n_latents; l++) {
     bars.freq.push(0); bars.colour.push(latent_colour); bars.alpha.push(0);
     continue;
   }
-  const x = f.dx[at] * scales.dx * latent_len, y = f.dy[at] * scales.dy * latent_len;
+  const angle = f.angle[at] * scales.angle;  // a decoder column has unit length: its angle places it
+  const x = Math.cos(angle) * latent_len, y = Math.sin(angle) * latent_len;
   const is_dead = f.dead[at] === 1;
   const target = is_dead ? gone : alive;
   target.x0.push(0); target.y0.push(0); target.x1.push(x); target.y1.push(y);
