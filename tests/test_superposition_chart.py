@@ -104,7 +104,7 @@ def test_sae_chart_places_each_latent_by_its_angle_since_every_decoder_column_ha
     decoder, exists = sae["decoder"], np.asarray(sae["latent_exists"], dtype=bool)  # (F, R, S, L, 2), (R, L)
     lengths = np.linalg.norm(decoder, axis=-1)  # (F, R, S, L)
     assert np.allclose(lengths[np.broadcast_to(exists[None, :, None, :], lengths.shape)], 1, atol=1e-4)
-    frames = next(s for s in _sources(charts["sae"]) if "angle" in s.data)
+    frames = next(s for s in _sources(charts["sae"]) if {"angle", "dead", "freq"} <= set(s.data))
     scales = next(m.args["scales"] for m in charts["sae"].layout.references()
                   if isinstance(m, CustomJS) and "scales" in m.args)
     F, R, S, L, _ = decoder.shape
