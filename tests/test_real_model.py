@@ -18,6 +18,14 @@ def test_auc_matrix_matches_scikit_learn_for_every_concept_and_unit():
             assert got[c, u] == pytest.approx(roc_auc_score(positives[:, c], scores[:, u]), abs=1e-6)
 
 
+@pytest.mark.parametrize("axis", [0, 1])
+def test_ranks_match_scipy_with_ties_along_either_axis(axis):
+    from scipy.stats import rankdata
+
+    scores = np.random.default_rng(4).normal(size=(60, 9)).round(1)  # rounding makes ties
+    assert np.array_equal(detection.ranks(scores, axis=axis), rankdata(scores, method="average", axis=axis))
+
+
 def test_the_unit_is_chosen_on_training_items_and_scored_on_held_out_ones():
     train_auc = np.array([[0.9, 0.6, 0.7]])
     test_auc = np.array([[0.55, 0.99, 0.7]])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
 
 
 def auc(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
@@ -23,6 +22,14 @@ def ranks_along_rows(scores: torch.Tensor) -> torch.Tensor:
     first = torch.searchsorted(ordered, ordered, right=False)  # where each value's run of ties starts
     last = torch.searchsorted(ordered, ordered, right=True)  # and ends
     return torch.empty(scores.shape, device=scores.device).scatter_(1, order, ((first + last + 1) / 2).float())
+
+
+def ranks(scores: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Ranks (1-based) along ``axis`` of a 2-D array, ties sharing their mean rank (``ranks_along_rows``)."""
+    scores = np.asarray(scores, dtype=np.float32)
+    rows = scores if axis == 1 else scores.T
+    out = ranks_along_rows(torch.from_numpy(np.ascontiguousarray(rows))).numpy()
+    return out if axis == 1 else out.T
 
 
 def auc_matrix(scores: np.ndarray, positives: np.ndarray, chunk: int = 2048, device=None) -> np.ndarray:
@@ -56,8 +63,8 @@ def bootstrap_interval(scores: np.ndarray, positive: np.ndarray, n: int = 1000, 
     n_pos = p.sum(1)
     n_neg = p.shape[1] - n_pos
     both = (n_pos > 0) & (n_neg > 0)  # a resample with one class only has no AUC
-    ranks = rankdata(np.asarray(scores)[draws[both]], axis=1)  # all resamples ranked at once
-    values = (np.where(p[both], ranks, 0).sum(1) - n_pos[both] * (n_pos[both] + 1) / 2) / (n_pos[both] * n_neg[both])
+    ranked = ranks(np.asarray(scores)[draws[both]], axis=1)  # all resamples ranked at once
+    values = (np.where(p[both], ranked, 0).sum(1) - n_pos[both] * (n_pos[both] + 1) / 2) / (n_pos[both] * n_neg[both])
     return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
 
 

@@ -22,7 +22,7 @@ from ..lm.activations import collect, model_files, padded
 from ..lm.model import load
 from ..sae_measures import ce_loss_recovered, dead_fraction, dense_fraction
 from ..lm.stages import ChapterConfig, book_config, kept_tokens, sae_from, sparse_codes, token_test, train
-from .detection import auc, auc_matrix, best_units, bootstrap_interval, pool_matched, top_share
+from .detection import auc, auc_matrix, best_units, bootstrap_interval, pool_matched, ranks, top_share
 
 MATCHED_N = 1024  # pool-matched comparison: the best of this many random units from each pool
 MATCHED_DRAWS = 50
@@ -415,13 +415,6 @@ def spliced_losses(lm, layer, sequences, replace, device, limit, batch_size: int
     return {mode: total / count for mode, total in totals.items()}, count
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """Average ranks (1-based) down axis 0, ties sharing their mean rank."""
-    from scipy.stats import rankdata
-
-    return rankdata(scores, method="average", axis=0)
-
-
 def pairwise_u(scores: np.ndarray, labels: np.ndarray, names: list[str], rows=None) -> np.ndarray:
     """``U[a, c, unit]``: the Mann-Whitney count of (a-item, c-item) pairs that the unit orders a > c.
     With ``rows`` (a flag per name), only pairs with at least one flagged name are counted."""
@@ -432,8 +425,8 @@ def pairwise_u(scores: np.ndarray, labels: np.ndarray, names: list[str], rows=No
             if j <= i or (rows is not None and not (rows[i] or rows[j])):
                 continue
             both = np.concatenate([a, c])
-            ranks = _ranks(scores[both].astype(np.float64))
-            u_ac = ranks[: len(a)].sum(0) - len(a) * (len(a) + 1) / 2
+            ranked = ranks(scores[both], axis=0).astype(np.float64)
+            u_ac = ranked[: len(a)].sum(0) - len(a) * (len(a) + 1) / 2
             u[i, j] = u_ac
             u[j, i] = len(a) * len(c) - u_ac
     return u
