@@ -4,7 +4,7 @@ write one JSON record of what they measured and how long each stage took.
 On a GPU this is the chapters' "ten times the text" setting (``SAE_BY_DEVICE`` and ``CORPUS`` by device), which
 a CPU build never runs; the record is how the book learns what that setting finds.
 
-    python benchmarks/lm_record.py --out src/explainers/real_model/records/
+    python benchmarks/lm_record.py --out benchmarks/records/
     python benchmarks/lm_record.py --tiny --out /tmp/x   # the tests' tiny settings: checks the script anywhere
 
 Every stage runs in a fresh, empty cache. The record is written after the real-model stages and again after
@@ -52,6 +52,7 @@ def main() -> None:
     from explainers.real_model import train as real_model
     from explainers.real_model.facts import facts as real_facts
     from explainers.steering import train as steering
+    from real_model import timed_stages  # benchmarks/real_model.py, beside this script
 
     chapter = real_model.tiny_config() if args.tiny else stages.book_config()
     steer_config = steering.tiny_config() if args.tiny else steering.SteeringConfig(chapter=chapter)
@@ -69,12 +70,9 @@ def main() -> None:
         (args.out / name).write_text(json.dumps(record, indent=1, default=lambda x: getattr(x, "tolist", lambda: str(x))()))
 
     stage_runs = {}
-    for stage, work in (("activations", lambda: stages.collect(chapter.activations)),
-                        ("SAE", lambda: stages.train(chapter)), ("codes", lambda: stages.codes(chapter)),
-                        ("analysis", lambda: real_model.analyse(chapter))):
-        started = time.perf_counter()
-        stage_runs[stage] = work()
-        record["stages_s"][stage] = round(time.perf_counter() - started, 2)
+    for stage, seconds, result in timed_stages(chapter):  # the record is written after each stage
+        stage_runs[stage] = result
+        record["stages_s"][stage] = round(seconds, 2)
         print(f"{stage:12s} {record['stages_s'][stage]:8.1f} s", flush=True)
         if stage == "SAE":
             record |= {"collect": stage_runs[stage].meta["collect"],

@@ -15,12 +15,23 @@ import tempfile
 import time
 
 
+def timed_stages(config):
+    """Run the shared stages, then the analysis, in order: yields ``(name, seconds, result)`` for each."""
+    from explainers.lm import stages
+    from explainers.real_model import train
+
+    for name, run in (("activations", lambda: stages.collect(config.activations)), ("SAE", lambda: stages.train(config)),
+                      ("codes", lambda: stages.codes(config)), ("analysis", lambda: train.analyse(config))):
+        started = time.perf_counter()
+        result = run()
+        yield name, time.perf_counter() - started, result
+
+
 def main(cached: bool = False) -> None:
     if not cached:
         os.environ["EXPLAINERS_CACHE"] = tempfile.mkdtemp(prefix="real-model-bench-")
     from explainers.device import describe
     from explainers.lm import stages
-    from explainers.real_model import train
     from explainers.real_model.facts import facts
 
     machine = describe()
@@ -28,12 +39,7 @@ def main(cached: bool = False) -> None:
     print(f"{machine['device']} ({machine['device_name']}), {machine['cpu_count']} cores, torch {machine['torch']}, "
           f"load average {os.getloadavg()[0]:.1f}")
     wall = time.perf_counter()
-    stage = {}
-    for name, run in (("activations", lambda: stages.collect(config.activations)), ("SAE", lambda: stages.train(config)),
-                      ("codes", lambda: stages.codes(config)), ("analysis", lambda: train.analyse(config))):
-        started = time.perf_counter()
-        result = run()
-        stage[name] = (time.perf_counter() - started, result)
+    stage = {name: (seconds, result) for name, seconds, result in timed_stages(config)}
     wall = time.perf_counter() - wall
     trained, analysis = stage["SAE"][1], stage["analysis"][1]
     collect = trained.meta["collect"]
