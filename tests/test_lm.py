@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from explainers.lm import corpus, wordnet
-from explainers.real_model.detection import auc
+from explainers.lm.detection import auc
 from explainers.lm.model import INSTALL, ModelMissing, packaged_gguf, resolve
 from explainers.lm.sae import TopKSAE
 from explainers.sae_measures import (ce_loss_recovered, dead_fraction, dense_fraction, explained_variance,

@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from explainers.lm import explain
-from explainers.real_model import detection
+from explainers.lm import detection
 
 
 def test_auc_matrix_matches_scikit_learn_for_every_concept_and_unit():

@@ -1,7 +1,8 @@
 """``python -m explainers export ID [--out DIR]``: write one chart as an offline HTML file and a PNG.
 
 ``python -m explainers list`` prints the ids; ``python -m explainers steer CONCEPT METHOD STRENGTH``
-generates one setting of the steering chapter again and prints each prompt with its answer.
+generates one setting of the steering chapter again and prints each held-out prompt with its answer;
+``--prompt TEXT`` (repeatable) steers your own prompts instead, with the book's feature and recipe.
 """
 import argparse
 import sys
@@ -22,15 +23,21 @@ def main(argv=None) -> int:
     steer = commands.add_parser("steer", help="generate the steering chapter's answers for one setting again")
     steer.add_argument("concept", help="a steered concept, e.g. golden_gate")
     steer.add_argument("method", choices=["feature", "direction"])
-    steer.add_argument("strength", type=float, help="multiple of the feature's largest activation, e.g. 4")
+    steer.add_argument("strength", type=float, help="multiple of the feature's largest activation, e.g. 2.5")
+    steer.add_argument("--prompt", action="append", metavar="TEXT",
+                       help="a prompt of your own (repeatable); without it, the book's held-out prompts")
     args = parser.parse_args(argv)
     if args.command == "steer":
+        from .lm.model import ModelMissing
         from .steering.train import reproduce
 
         try:
-            answers = reproduce(args.concept, args.method, args.strength)
+            answers = reproduce(args.concept, args.method, args.strength, prompts=args.prompt)
         except ValueError as error:
             parser.error(str(error))
+        except ModelMissing as error:  # names the command that installs the model
+            print(f"python -m explainers steer: {error}", file=sys.stderr)
+            return 1
         for prompt, answer in answers:
             print(f"> {prompt}\n{answer}\n")
         return 0

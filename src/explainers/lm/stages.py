@@ -16,6 +16,7 @@ from ..device import describe, pick
 from ..timeline import Timeline, display_frames
 from .activations import ActivationConfig, book_config as activation_config, collect, model_files
 from .codes import SparseCodes, encode
+from .corpus import CorpusConfig
 from .sae import SAEConfig, TopKSAE, train_sae
 
 OUTLIER_FACTOR = 10.0  # tokens whose residual norm passes 10 × the median are attention sinks: left out
@@ -38,6 +39,13 @@ class ChapterConfig:
 def book_config(device: str | None = None) -> ChapterConfig:
     device = device or pick().type
     return ChapterConfig(activation_config(device), SAEConfig(**SAE_BY_DEVICE[device]))
+
+
+def tiny_config() -> ChapterConfig:
+    """A run small enough for tests: a few hundred items, a small SAE."""
+    return ChapterConfig(ActivationConfig(corpus=CorpusConfig(per_concept=12, other_items=60, fortunes=40, min_held_out=2),
+                                          random_neurons=16),
+                         SAEConfig(d_sae=256, k=8, training_tokens=8192, batch_size=256), eval_items=8)
 
 
 def kept_tokens(acts: Timeline) -> np.ndarray:

@@ -21,8 +21,8 @@ from ..lm import corpus, explain, wordnet
 from ..lm.activations import collect, model_files, padded
 from ..lm.model import load
 from ..sae_measures import ce_loss_recovered, dead_fraction, dense_fraction
-from ..lm.stages import ChapterConfig, book_config, kept_tokens, sae_from, sparse_codes, token_test, train
-from .detection import auc, auc_matrix, best_units, bootstrap_interval, pool_matched, ranks, top_share
+from ..lm.stages import ChapterConfig, book_config, kept_tokens, sae_from, sparse_codes, tiny_config, token_test, train
+from ..lm.detection import auc, auc_matrix, best_units, bootstrap_interval, pool_matched, ranks, top_share
 
 MATCHED_N = 1024  # pool-matched comparison: the best of this many random units from each pool
 MATCHED_DRAWS = 50
@@ -38,16 +38,6 @@ def runs(config: ChapterConfig | None = None):
     """The chapter's runs, from the cache when nothing changed: ``(trained SAE, analysis)``."""
     config = config or book_config()
     return train(config), analyse(config)
-
-
-def tiny_config() -> ChapterConfig:
-    """A run small enough for tests: a few hundred items, a small SAE."""
-    from ..lm.activations import ActivationConfig
-    from ..lm.sae import SAEConfig
-
-    return ChapterConfig(ActivationConfig(corpus=corpus.CorpusConfig(per_concept=12, other_items=60, fortunes=40, min_held_out=2),
-                                          random_neurons=16),
-                         SAEConfig(d_sae=256, k=8, training_tokens=8192, batch_size=256), eval_items=8)
 
 
 # --- helpers --------------------------------------------------------------------------------------------

@@ -1,26 +1,22 @@
 """Steering SmolLM2 by editing its residual stream while it writes, measured rather than shown off.
 
 Two ways to push the model toward a concept, both applied to the residual stream after block ``layer``
-(the SAE's layer) at every position of the prompt and of the answer (attention sinks excepted):
+(the SAE's layer), attention sinks excepted:
 
-- **clamp an SAE feature**: encode the activation, set one feature to ``strength × its largest
-  activation``, decode, and add back the SAE's reconstruction error, so that everything the SAE does
-  not capture passes through untouched (the recipe of Templeton et al. 2024);
-- **add a direction**: the mean activation on the concept's written sentences minus the mean on the
-  other topics' sentences (activation addition), scaled to the same length as the clamp adds to a silent
-  feature, so the two methods share one strength axis.
+- **an SAE feature**: either *clamp* it (encode the activation, set the feature to ``strength × its
+  largest activation``, decode, and add back the SAE's reconstruction error, the recipe of Templeton et
+  al. 2024), or *add* its decoder direction in that amount (what AxBench and Neuronpedia do);
+- **the mean-difference direction**: the mean activation on the concept's written sentences minus the
+  mean on the other topics' sentences (activation addition), scaled to the length that steering a silent
+  feature adds, so the two methods share one strength axis.
 
-The feature is chosen by a rule fixed on training data before any answer is generated: among the
-features that detect the concept on the training sentences, the one whose decoder direction, read
-through the model's unembedding, most raises the concept's own words. Each setting answers the same
-fixed, unrelated prompts greedily, so a run is deterministic; it is scored by how many answers mention
-the concept and by how fluent they stay (the unsteered model's loss on the answer, and how much of it
-repeats itself).
+Which feature, which positions, which edit and which decoding: a ``Recipe``, chosen by the recorded search
+on the training prompts (``search.py``). The chapter's run answers the held-out prompts, and scores each
+setting against the human answers to the same prompts (``words.works``).
 """
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -30,23 +26,39 @@ from ..cache import cached
 from ..device import describe, pick
 from ..lm import corpus
 from ..lm.activations import collect, model_files
+from ..lm.detection import auc
+from ..lm.edit import edited_residual
 from ..lm.model import load
-from ..lm.stages import ChapterConfig, book_config as chapter_config, kept_tokens, sae_from, sparse_codes, train
+from ..lm.stages import OUTLIER_FACTOR, ChapterConfig, book_config as chapter_config, kept_tokens, sae_from
+from ..lm.stages import sparse_codes, train
+from ..lm.stages import tiny_config as tiny_chapter
 from ..progress import bar
-from ..real_model.detection import auc
 from ..timeline import Timeline
-from .words import CONCEPT_WORDS, METHODS, MIN_AUC, PROMPTS, mentions
+from .words import CONCEPT_WORDS, HELD_OUT, METHODS, MIN_AUC, TRAINING, mentions
+
+RULES = ("detection", "logit_lens", "output")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a feature steers. The defaults are what the recorded search chose on the training prompts."""
+    rule: str = "logit_lens"  # which feature: best "detection", "logit_lens" (writes the words), "output"
+    edit: str = "clamp"  # "clamp" the feature inside the SAE, or "add" its decoder direction
+    positions: str = "all"  # "all": prompt and answer; "answer": the prompt's last position and the answer
+    repetition_penalty: float = 1.0  # 1: plain greedy; above 1, tokens already present are discounted
+    candidates: int = 64  # the output rule scores this many best detectors and this many best writers
 
 
 @dataclass(frozen=True)
 class SteeringConfig:
     chapter: ChapterConfig = field(default_factory=ChapterConfig)
     concepts: tuple[str, ...] = ("golden_gate", "dog")
-    strengths: tuple[float, ...] = (0, 1, 2, 3, 4, 8)  # × the feature's largest activation
-    prompts: tuple[str, ...] = PROMPTS
+    strengths: tuple[float, ...] = (0, 1, 2, 2.5, 3, 4, 8)  # × the feature's largest activation
+    prompts: tuple[tuple[str, str], ...] = HELD_OUT  # (prompt, a person's answer)
+    recipe: Recipe = field(default_factory=Recipe)
+    # the strength each (concept, method) headlines, chosen by the search on the training prompts
+    chosen: tuple[tuple[str, str, float], ...] = ()
     max_new_tokens: int = 24
-    positions: str = "all"  # "all": the prompt and the answer; "answer": only where the answer is written
-    min_auc: float = MIN_AUC  # the feature rule's detection threshold
 
 
 def book_config() -> SteeringConfig:
@@ -54,10 +66,9 @@ def book_config() -> SteeringConfig:
 
 
 def tiny_config() -> SteeringConfig:
-    from ..real_model.train import tiny_config as tiny_chapter
-
-    return SteeringConfig(chapter=tiny_chapter(), concepts=("golden_gate",), strengths=(0, 2, 4), prompts=PROMPTS[:2],
-                          max_new_tokens=6)
+    return SteeringConfig(chapter=tiny_chapter(), concepts=("golden_gate",), strengths=(0, 2, 4),
+                          prompts=HELD_OUT[:2], max_new_tokens=6,
+                          recipe=Recipe(rule="output", candidates=4))
 
 
 def runs(config: SteeringConfig | None = None) -> Timeline:
@@ -88,18 +99,45 @@ def promotion(decoder: np.ndarray, unembed: np.ndarray, word_ids: list[int], chu
 
 
 def choose_feature(train_auc: np.ndarray, raises: np.ndarray, min_auc: float = MIN_AUC) -> int:
-    """Among features that detect the concept (training AUC ≥ ``min_auc``; else the ten best detectors),
-    the one that most raises the concept's words. The best detector alone can fire on the context around
-    a concept rather than write the concept itself."""
+    """The logit-lens rule: among features that detect the concept (training AUC ≥ ``min_auc``; else the
+    ten best detectors), the one that most raises the concept's words."""
     candidates = np.flatnonzero(train_auc >= min_auc)
     if len(candidates) == 0:
         candidates = np.argsort(-train_auc)[:10]
     return int(candidates[np.argmax(raises[candidates])])
 
 
+def output_candidates(train_auc: np.ndarray, raises: np.ndarray, n: int) -> np.ndarray:
+    """The features the output rule tries: the ``n`` best detectors and the ``n`` best writers."""
+    return np.unique(np.concatenate([np.argsort(-train_auc)[:n], np.argsort(-raises)[:n]]))
+
+
+@torch.no_grad()
+def output_scores(lm, layer: int, vectors: torch.Tensor, prompt_ids: list[list[int]], word_ids: list[int],
+                  limit: float, batch_rows: int = 64) -> np.ndarray:
+    """The output score by intervention (after Arad et al. 2025): add each vector [candidates, width] at
+    the prompt's last position and measure how much the log-probability that the answer starts with one
+    of the concept's words rises, averaged over the prompts."""
+    device = vectors.device
+    n_vec, n_prompts = len(vectors), len(prompt_ids)
+    rows = [(v, p) for v in range(-1, n_vec) for p in range(n_prompts)]  # -1: unsteered
+    words = torch.tensor(word_ids, device=device)
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), batch_rows):
+        chunk = rows[start:start + batch_rows]
+        ids, attention = left_padded([prompt_ids[p] for _, p in chunk])
+        added = torch.stack([vectors[v] if v >= 0 else torch.zeros_like(vectors[0]) for v, _ in chunk])
+        with edited_residual(lm, layer, lambda x: x + added[:, None, :], limit, positions="answer"):
+            logits = lm.model(input_ids=ids.to(device), attention_mask=attention.to(device), use_cache=False).logits
+        logp = torch.log_softmax(logits[:, -1].float(), dim=-1)
+        out[start:start + len(chunk)] = torch.logsumexp(logp[:, words], dim=-1).cpu().numpy()
+    table = out.reshape(n_vec + 1, n_prompts)
+    return (table[1:] - table[0]).mean(1)
+
+
 # --- editing the residual stream --------------------------------------------------------------------
 
-def clamp_feature(sae, feature: int, value: float):
+def clamp_feature(sae, feature: int, value):
     """``x -> decode(f with f[feature] = value) + (x - decode(f))``: the SAE's error term is kept."""
     def edit(x):
         f = sae.encode(x)
@@ -113,27 +151,19 @@ def add_vector(vector: torch.Tensor):
     return lambda x: x + vector
 
 
-@contextmanager
-def steering(lm, layer: int, edit, limit: float, positions: str = "all"):
-    """Apply ``edit`` to the residual after ``layer`` blocks at every position whose norm is below
-    ``limit`` (attention sinks, whose norm is far larger, keep theirs). ``positions="answer"`` edits only
-    where the answer is written: the prompt's last position (which predicts the first answer token) and
-    every generated token, leaving the question itself as the model read it."""
-    def hook(module, inputs, output):
-        hidden = output[0] if isinstance(output, tuple) else output
-        x = hidden.float()
-        where = x.norm(dim=-1) < limit
-        if positions == "answer" and x.shape[1] > 1:  # the prompt's pass (generated tokens come one by one)
-            where[:, :-1] = False
-        new = torch.where(where[..., None], edit(x), x).to(hidden.dtype)
-        return (new, *output[1:]) if isinstance(output, tuple) else new
-
-    handle = None if edit is None else lm.layers[layer - 1].register_forward_hook(hook)
-    try:
-        yield
-    finally:
-        if handle is not None:
-            handle.remove()
+def edit_for(sae, choice: dict, method: str, strength, device, recipe: Recipe = Recipe()):
+    """The edit at ``strength`` × the feature's largest activation: one number, or one per row of a batch
+    (so that every strength answers in one batch). ``None`` when nothing is to be edited."""
+    if np.all(np.asarray(strength) == 0):
+        return None
+    per_row = torch.as_tensor(np.asarray(strength, dtype=np.float32), device=device).reshape(-1, 1, 1)
+    if method == "feature" and recipe.edit == "clamp":
+        return clamp_feature(sae, choice["feature"], per_row[..., 0] * choice["max_activation"])
+    if method == "feature":  # add the decoder row in the amount a silent feature clamped there would add
+        row = sae.W_dec[choice["feature"]] / sae.scale
+        return add_vector(row * (per_row * choice["max_activation"]))
+    direction = torch.from_numpy(choice["direction"]).to(device)
+    return add_vector(direction / direction.norm() * (per_row * choice["unit_norm"]))
 
 
 # --- generating and scoring ---------------------------------------------------------------------------
@@ -145,23 +175,31 @@ def chat_ids(tokenizer, prompt: str) -> list[int]:
     return tokenizer(text, add_special_tokens=False).input_ids
 
 
-@torch.no_grad()
-def generate(lm, prompt_ids: list[list[int]], max_new_tokens: int) -> list[list[int]]:
-    """Greedy answers for a batch of prompts (left-padded), each cut at its end-of-turn token."""
-    tok = lm.tokenizer
-    device = next(lm.model.parameters()).device
-    width = max(map(len, prompt_ids))
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    ids = torch.full((len(prompt_ids), width), pad, dtype=torch.long)
+def left_padded(rows: list[list[int]], pad: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(map(len, rows))
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
     attention = torch.zeros_like(ids)
-    for i, row in enumerate(prompt_ids):
+    for i, row in enumerate(rows):
         ids[i, width - len(row):] = torch.tensor(row)
         attention[i, width - len(row):] = 1
+    return ids, attention
+
+
+@torch.no_grad()
+def generate(lm, prompt_ids: list[list[int]], max_new_tokens: int, repetition_penalty: float = 1.0) -> list[list[int]]:
+    """Greedy answers for a batch of prompts (left-padded), each cut at its end-of-turn token. A
+    repetition penalty above 1 divides the logit of every token already in the text (Keskar et al. 2019);
+    decoding stays greedy, so an answer is reproducible."""
+    tok = lm.tokenizer
+    device = next(lm.model.parameters()).device
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    ids, attention = left_padded(prompt_ids, pad)
+    extra = {"repetition_penalty": repetition_penalty} if repetition_penalty != 1.0 else {}
     out = lm.model.generate(input_ids=ids.to(device), attention_mask=attention.to(device), do_sample=False,
-                            max_new_tokens=max_new_tokens, pad_token_id=pad)
+                            max_new_tokens=max_new_tokens, pad_token_id=pad, **extra)
     stops = {tok.eos_token_id, pad}
     answers = []
-    for row in out[:, width:].tolist():
+    for row in out[:, ids.shape[1]:].tolist():
         cut = next((i for i, t in enumerate(row) if t in stops), len(row))
         answers.append(row[:cut])
     return answers
@@ -197,7 +235,36 @@ def repetition(tokens: list[int], n: int = 3) -> float:
     return 1 - len(set(grams)) / len(grams)
 
 
-# --- the chapter's run ---------------------------------------------------------------------------------
+def interval(values, seed: int = 0, draws: int = 2000) -> list[float]:
+    """A bootstrap 95 % interval of the mean over prompts."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return [float("nan"), float("nan")]
+    means = np.random.default_rng(seed).choice(values, size=(draws, len(values))).mean(1)
+    return [float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))]
+
+
+def score(lm, concept: str | None, prompt_ids, answers) -> dict:
+    texts = [lm.tokenizer.decode(a, skip_special_tokens=True) for a in answers]
+    losses = answer_losses(lm, prompt_ids, answers)
+    said = [mentions(concept, t) for t in texts] if concept else [False] * len(texts)
+    reps = [repetition(a) for a in answers]
+    return {"texts": texts, "mentions": said, "losses": losses,
+            "mention_fraction": float(np.mean(said)), "mention_interval": interval(said),
+            "loss": float(np.nanmean(losses)) if not np.all(np.isnan(losses)) else float("nan"),
+            "loss_interval": interval(losses),
+            "repetition": float(np.mean(reps)), "repetition_interval": interval(reps),
+            "tokens": [len(a) for a in answers]}
+
+
+def human_answers(lm, prompts, prompt_ids, max_new_tokens: int) -> dict:
+    """The people's answers, scored like the model's over the same window (their first tokens)."""
+    ids = [lm.tokenizer(human, add_special_tokens=False).input_ids[:max_new_tokens] for _, human in prompts]
+    return score(lm, None, prompt_ids, ids)
+
+
+# --- what a chapter config needs before any answer -----------------------------------------------------
 
 def written_rows(acts) -> tuple[np.ndarray, np.ndarray]:
     """Training tokens of the written sentences (sinks left out) and each one's concept label."""
@@ -208,134 +275,147 @@ def written_rows(acts) -> tuple[np.ndarray, np.ndarray]:
     return rows, labels[acts["item_label"][item[rows]]]
 
 
-def steering_setup(config: SteeringConfig, lm, device):
-    """Everything a generation needs that does not depend on the strength: the SAE, the chosen
-    features, their unit of strength, the directions and the sink threshold."""
-    acts = collect(config.chapter.activations)
-    trained = train(config.chapter)
-    codes = sparse_codes(config.chapter)
-    sae = sae_from(trained, device)
-    resid = acts["resid"]
-    rows, row_labels = written_rows(acts)
+@dataclass
+class Levers:
+    """What every steered generation of one chapter config reads: the SAE, the sink limit, and per concept
+    the training AUC, the logit-lens score and the mean-difference direction of every feature."""
+    sae: object
+    limit: float  # the attention-sink cutoff: positions whose residual norm passes it are not edited
+    median_norm: float
+    max_activation: np.ndarray  # each feature's largest activation over the kept tokens
+    unit_norm: np.ndarray  # the length a silent feature clamped to its largest activation adds
+    per_concept: dict  # concept -> {"train_auc", "raises", "direction", "training_tokens"}
+
+
+def levers(config: ChapterConfig, lm, device, concepts) -> Levers:
+    acts = collect(config.activations)
+    trained = train(config)
+    codes = sparse_codes(config)
     keep = np.flatnonzero(kept_tokens(acts))
-    # each feature's largest activation over each written training sentence
-    n_items = len(acts["item_source"])
-    feature_max = codes.item_max(acts["item"][keep], n_items, rows=keep)
+    norms = np.linalg.norm(acts["resid"][keep[:: max(1, len(keep) // 20000)]].astype(np.float32), axis=1)
+    median_norm = float(np.median(norms))
+    feature_max = codes.item_max(acts["item"][keep], len(acts["item_source"]), rows=keep)
     train_items = np.flatnonzero((acts["item_source"] == 2) & ~acts["item_test"].astype(bool))
     item_labels = np.array(acts.meta["labels"])[acts["item_label"][train_items]]
-    decoder = trained["W_dec"].astype(np.float64)
+    largest = feature_max.max(0)
     gain = lm.model.model.norm.weight.detach().float().cpu().numpy()
     unembed = lm.model.get_output_embeddings().weight.detach().float().cpu().numpy() * gain
-    norms = np.linalg.norm(resid[keep[:: max(1, len(keep) // 20000)]].astype(np.float32), axis=1)
-    median_norm = float(np.median(norms))
-    chosen = {}
-    for concept in config.concepts:
-        direction = mean_difference(resid, rows, row_labels, concept)
-        train_auc = auc(feature_max[train_items], item_labels == concept)
+    rows, row_labels = written_rows(acts)
+    per_concept = {}
+    for concept in concepts:
         word_ids = [lm.tokenizer(w, add_special_tokens=False).input_ids[0] for w in CONCEPT_WORDS[concept]]
-        raises = promotion(decoder, unembed, word_ids)
-        feature = choose_feature(train_auc, raises, config.min_auc)
-        largest = float(codes.column(feature)[keep].max())
-        chosen[concept] = {
-            "feature": feature, "train_auc": float(train_auc[feature]), "max_activation": largest,
-            "raises": float(raises[feature]), "raises_best_detector": float(raises[int(np.argmax(train_auc))]),
-            # the most any feature of the dictionary raises the concept's words: no feature, no lever
-            "raises_most": float(raises.max()), "raises_most_feature": int(np.argmax(raises)),
+        per_concept[concept] = {
+            "train_auc": auc(feature_max[train_items], item_labels == concept),
+            "raises": promotion(trained["W_dec"], unembed, word_ids), "word_ids": word_ids,
+            "direction": mean_difference(acts["resid"], rows, row_labels, concept).astype(np.float32),
             # how much of the SAE's training text is about the concept
             "training_tokens": int(np.sum(row_labels == concept)),
-            "best_detector": int(np.argmax(train_auc)),
-            "cosine": float(decoder[feature] @ direction / (np.linalg.norm(decoder[feature]) * np.linalg.norm(direction))),
-            # a silent feature clamped to its largest activation adds a vector this long
-            "unit_norm": largest / float(trained["scale"]),
-            "direction_norm": float(np.linalg.norm(direction)),
-            "direction": direction.astype(np.float32),
         }
-    return sae, chosen, 10.0 * median_norm, median_norm
+    return Levers(sae_from(trained, device), OUTLIER_FACTOR * median_norm, median_norm, largest,
+                  largest / float(trained["scale"]), per_concept)
 
 
-def edit_for(sae, choice: dict, method: str, strength, device):
-    """The edit at ``strength`` × the feature's largest activation: one number, or one per row of a batch
-    (so that every strength answers in one batch). ``None`` when nothing is to be edited."""
-    if np.all(np.asarray(strength) == 0):
-        return None
-    per_row = torch.as_tensor(np.asarray(strength, dtype=np.float32), device=device).reshape(-1, 1, 1)
-    if method == "feature":
-        return clamp_feature(sae, choice["feature"], per_row[..., 0] * choice["max_activation"])
-    direction = torch.from_numpy(choice["direction"]).to(device)
-    return add_vector(direction / direction.norm() * (per_row * choice["unit_norm"]))
+def choose(lv: Levers, lm, layer: int, concept: str, recipe: Recipe, prompt_ids) -> dict:
+    """The feature ``recipe.rule`` picks for ``concept`` (the output rule on ``prompt_ids``, training
+    prompts only), with what the page says about it."""
+    c = lv.per_concept[concept]
+    train_auc, raises = c["train_auc"], c["raises"]
+    output = None
+    if recipe.rule == "detection":
+        feature = int(np.argmax(train_auc))
+    elif recipe.rule == "logit_lens":
+        feature = choose_feature(train_auc, raises)
+    else:
+        tried = output_candidates(train_auc, raises, recipe.candidates)
+        # each candidate at its own largest activation, as a silent feature clamped to 1× would add
+        vectors = (lv.sae.W_dec[torch.from_numpy(tried)] / lv.sae.scale
+                   * torch.from_numpy(lv.max_activation[tried]).float().to(lv.sae.W_dec.device)[:, None])
+        output = output_scores(lm, layer, vectors, prompt_ids, c["word_ids"], lv.limit)
+        feature = int(tried[np.argmax(output)])
+        output = float(output.max())
+    direction = c["direction"]
+    decoder = lv.sae.W_dec[feature].detach().float().cpu().numpy()
+    return {
+        "feature": feature, "rule": recipe.rule, "train_auc": float(train_auc[feature]),
+        "max_activation": float(lv.max_activation[feature]), "raises": float(raises[feature]),
+        "output_score": output,
+        "best_detector": int(np.argmax(train_auc)), "raises_best_detector": float(raises[int(np.argmax(train_auc))]),
+        "raises_most": float(raises.max()), "raises_most_feature": int(np.argmax(raises)),
+        "training_tokens": c["training_tokens"],
+        "cosine": float(decoder @ direction / (np.linalg.norm(decoder) * np.linalg.norm(direction))),
+        "unit_norm": float(lv.unit_norm[feature]), "direction_norm": float(np.linalg.norm(direction)),
+        "direction": direction,
+    }
 
 
-def steered_answers(lm, sae, choice: dict, method: str, strengths, prompt_ids, limit, config, device) -> dict:
+def steered_answers(lm, lv: Levers, layer: int, choice: dict, method: str, strengths, prompt_ids,
+                    recipe: Recipe, max_new_tokens: int, device) -> dict:
     """``{strength: answers}`` for every nonzero strength, all generated in one batch: row r is prompt
     r % n at strength r // n. One batch is faster than one per strength, and ``reproduce`` repeats it
     exactly, since a batch's shape can change the last bits of its arithmetic and so a greedy answer."""
-    steered = [s for s in strengths if s != 0]
+    steered = [float(s) for s in strengths if s != 0]
     if not steered:
         return {}
     n = len(prompt_ids)
-    edit = edit_for(sae, choice, method, np.repeat(steered, n), device)
-    rows = answer(lm, config.chapter.activations.layer, prompt_ids * len(steered), edit, limit,
-                  config.max_new_tokens, config.positions)
+    edit = edit_for(lv.sae, choice, method, np.repeat(steered, n), device, recipe)
+    positions = recipe.positions if method == "feature" else "all"
+    with edited_residual(lm, layer, edit, lv.limit, positions):
+        rows = generate(lm, prompt_ids * len(steered), max_new_tokens, recipe.repetition_penalty)
     return {s: rows[i * n:(i + 1) * n] for i, s in enumerate(steered)}
 
 
-def answer(lm, layer, prompt_ids, edit, limit, max_new_tokens, positions: str = "all") -> list[list[int]]:
-    with steering(lm, layer, edit, limit, positions):
-        return generate(lm, prompt_ids, max_new_tokens)
+def unsteered_answers(lm, prompt_ids, recipe: Recipe, max_new_tokens: int):
+    return generate(lm, prompt_ids, max_new_tokens, recipe.repetition_penalty)
 
 
-def score(lm, concept: str, prompt_ids, answers) -> dict:
-    texts = [lm.tokenizer.decode(a, skip_special_tokens=True) for a in answers]
-    losses = answer_losses(lm, prompt_ids, answers)
-    said = [mentions(concept, t) for t in texts]
-    return {"texts": texts, "mentions": said, "losses": losses,
-            "mention_fraction": float(np.mean(said)),
-            "loss": float(np.nanmean(losses)) if not np.all(np.isnan(losses)) else float("nan"),
-            "repetition": float(np.mean([repetition(a) for a in answers])),
-            "tokens": [len(a) for a in answers]}
-
+# --- the chapter's run ---------------------------------------------------------------------------------
 
 @cached(data=lambda config: model_files(config.chapter.activations))
 def run(config: SteeringConfig) -> Timeline:
     device = pick()
     started = time.perf_counter()
     lm = load(config.chapter.activations.model, device, config.chapter.activations.dtype)
-    sae, chosen, limit, median_norm = steering_setup(config, lm, device)
-    setup_s = time.perf_counter() - started
     layer = config.chapter.activations.layer
-    prompt_ids = [chat_ids(lm.tokenizer, p) for p in config.prompts]
+    lv = levers(config.chapter, lm, device, config.concepts)
+    training_ids = [chat_ids(lm.tokenizer, p) for p, _ in TRAINING]
+    chosen = {c: choose(lv, lm, layer, c, config.recipe, training_ids) for c in config.concepts}
+    setup_s = time.perf_counter() - started
+    prompt_ids = [chat_ids(lm.tokenizer, p) for p, _ in config.prompts]
     generation_started = time.perf_counter()
-    baseline = answer(lm, layer, prompt_ids, None, limit, config.max_new_tokens)
+    human = human_answers(lm, config.prompts, prompt_ids, config.max_new_tokens)
+    baseline = unsteered_answers(lm, prompt_ids, config.recipe, config.max_new_tokens)
     settings = []
-    jobs = [(c, m, s) for c in config.concepts for m in METHODS for s in config.strengths]
     for concept, method in bar([(c, m) for c in config.concepts for m in METHODS], desc="steered generations"):
-        answers = {0: baseline} | steered_answers(lm, sae, chosen[concept], method, config.strengths, prompt_ids,
-                                                  limit, config, device)
+        answers = {0: baseline} | steered_answers(lm, lv, layer, chosen[concept], method, config.strengths,
+                                                  prompt_ids, config.recipe, config.max_new_tokens, device)
         for strength in config.strengths:
             settings.append({"concept": concept, "method": method, "strength": float(strength),
                              # the length of what the edit adds, against the residual stream's median length
-                             "added_norm": float(strength * chosen[concept]["unit_norm"] / median_norm),
+                             "added_norm": float(strength * chosen[concept]["unit_norm"] / lv.median_norm),
                              **score(lm, concept, prompt_ids, answers[strength])})
     generation_s = time.perf_counter() - generation_started
     import transformers
 
     return Timeline(
         fixed={f"direction_{c}": chosen[c]["direction"] for c in config.concepts},
-        meta={"config": asdict(config), "settings": settings,
+        meta={"config": asdict(config), "settings": settings, "human": human,
               "concept_names": {c: corpus.written_concepts()[c] for c in config.concepts},
               "features": {c: {k: v for k, v in chosen[c].items() if k != "direction"} for c in config.concepts},
-              "layer": layer, "sink_limit": limit, "median_norm": median_norm,
+              "layer": layer, "n_layers": lm.n_layers, "sink_limit": lv.limit, "median_norm": lv.median_norm,
               "model": lm.source.rsplit("/", 1)[-1], "generation_s": round(generation_s, 2),
               "setup_s": round(setup_s, 2),
               # the unsteered answers are generated once and shared by every strength-0 setting
-              "n_generations": (sum(s != 0 for _, _, s in jobs) + 1) * len(config.prompts),
+              "n_generations": (sum(s != 0 for s in config.strengths) * len(config.concepts) * len(METHODS) + 1)
+              * len(config.prompts),
               "total_s": round(time.perf_counter() - started, 2),
               "transformers": transformers.__version__, "run": describe(device)},
     )
 
 
-def reproduce(concept: str, method: str, strength: float, config: SteeringConfig | None = None):
-    """Generate one setting again, as the book did: ``[(prompt, answer), ...]``."""
+def reproduce(concept: str, method: str, strength: float, config: SteeringConfig | None = None,
+              prompts: list[str] | None = None):
+    """Generate one setting again, as the book did: ``[(prompt, answer), ...]``; with ``prompts``, the
+    reader's own prompts, steered with the book's feature, direction and recipe."""
     config = config or book_config()
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, not {method!r}")
@@ -343,14 +423,18 @@ def reproduce(concept: str, method: str, strength: float, config: SteeringConfig
         raise ValueError(f"the book steers toward {list(config.concepts)}, not {concept!r}")
     done = run(config)  # the chosen features and directions: from the cache when the book was built
     device = pick()
-    sae = sae_from(train(config.chapter), device)
-    choice = dict(done.meta["features"][concept], direction=done[f"direction_{concept}"])
     lm = load(config.chapter.activations.model, device, config.chapter.activations.dtype)
-    prompt_ids = [chat_ids(lm.tokenizer, p) for p in config.prompts]
-    limit = done.meta["sink_limit"]
+    sae = sae_from(train(config.chapter), device)
+    lv = Levers(sae, done.meta["sink_limit"], done.meta["median_norm"], None, None, {})
+    choice = dict(done.meta["features"][concept], direction=done[f"direction_{concept}"])
+    texts = prompts or [p for p, _ in config.prompts]
+    prompt_ids = [chat_ids(lm.tokenizer, p) for p in texts]
+    layer = config.chapter.activations.layer
     if float(strength) == 0:
-        answers = answer(lm, config.chapter.activations.layer, prompt_ids, None, limit, config.max_new_tokens)
-    else:  # a strength the book ran comes from the same batch as the book's; any other is generated alone
-        batch = config.strengths if float(strength) in map(float, config.strengths) else (float(strength),)
-        answers = steered_answers(lm, sae, choice, method, batch, prompt_ids, limit, config, device)[float(strength)]
-    return [(p, lm.tokenizer.decode(a, skip_special_tokens=True)) for p, a in zip(config.prompts, answers)]
+        answers = unsteered_answers(lm, prompt_ids, config.recipe, config.max_new_tokens)
+    else:  # the book's prompts at a strength it ran come from the same batch as the book's
+        same = prompts is None and float(strength) in map(float, config.strengths)
+        batch = config.strengths if same else (float(strength),)
+        answers = steered_answers(lm, lv, layer, choice, method, batch, prompt_ids, config.recipe,
+                                  config.max_new_tokens, device)[float(strength)]
+    return [(p, lm.tokenizer.decode(a, skip_special_tokens=True)) for p, a in zip(texts, answers)]

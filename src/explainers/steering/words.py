@@ -1,42 +1,61 @@
-"""What the steering chapter asks and how it reads the answers: plain Python, shared by the runs (torch)
-and the chart (Bokeh)."""
+"""What the steering chapter asks, how it reads the answers, and when a setting counts as working: plain
+Python, shared by the runs (torch) and the chart (Bokeh). Everything here was fixed before any steered
+answer was generated."""
 from __future__ import annotations
 
+import json
+import math
 import re
+from pathlib import Path
 
-# Unrelated everyday requests, fixed before any run: none names a steered concept.
-PROMPTS = (
-    "What is your favourite food?",
-    "Describe your ideal weekend.",
-    "Give me advice for a job interview.",
-    "What should I do on a rainy day?",
-    "Tell me a short story.",
-    "What is the best way to learn a language?",
-    "Write one sentence about the future.",
-    "How do I stay focused while working?",
-    "What makes a good friend?",
-    "Suggest a name for a new café.",
-    "How should I spend a free afternoon?",
-    "What is something you find beautiful?",
-    "Give me a tip for cooking rice.",
-    "What would you pack for a holiday?",
-    "Describe the view from a window.",
-    "What is a good gift for a teacher?",
-)
-# An answer "mentions" a concept when one of these matches (case-insensitive).
+PROMPTS_FILE = Path(__file__).resolve().parent / "data" / "prompts.json"
+
+
+def _prompts(split: str) -> tuple[tuple[str, str], ...]:
+    return tuple((prompt, human) for prompt, human in json.loads(PROMPTS_FILE.read_text())[split])
+
+
+# Everyday requests, none naming a steered concept, each with one answer written by a person. The
+# training prompts choose every setting; the held-out ones measure what the page reports.
+TRAINING = _prompts("training")
+HELD_OUT = _prompts("held_out")
+
+# An answer "mentions" a concept when one of these matches (case-insensitive). "Bridge" alone is not the
+# Golden Gate Bridge.
 MENTIONS = {
-    "golden_gate": r"golden gate|san francisco|\bbridges?\b",
+    "golden_gate": r"golden gate|san francisco",
     "dog": r"\b(dogs?|dogg\w*|pupp(y|ies)|canines?|leash\w*|woof\w*|bark(s|ed|ing)?)\b",
 }
-# The words a concept's feature should make the model say: its decoder direction, read through the
-# unembedding, is scored by how much it raises them (the rule that picks the feature to clamp).
+# The words a concept's feature should make the model say: read through the unembedding (logit lens) or
+# measured by intervention (output score), they pick the feature to steer with.
 CONCEPT_WORDS = {
     "golden_gate": (" Golden", " Gate", " bridge", " Bridge", " San", " Francisco"),
     "dog": (" dog", " dogs", " puppy", " Dog"),
 }
-MIN_AUC = 0.9  # a steering feature must detect its concept at least this well on training sentences
-METHODS = {"feature": "clamp the SAE feature", "direction": "add the mean-difference direction"}
+MIN_AUC = 0.9  # the logit-lens rule looks among features that detect the concept at least this well
+METHODS = {"feature": "steer with the SAE feature", "direction": "add the mean-difference direction"}
+
+# The rule: a setting works when at least half of the answers mention the concept, the unsteered model
+# finds them no less likely than the human answers to the same prompts, and they repeat themselves at most
+# a little more than the human answers do.
+MIN_MENTION = 0.5
+REPETITION_MARGIN = 0.1
 
 
 def mentions(concept: str, text: str) -> bool:
     return re.search(MENTIONS[concept], text, flags=re.IGNORECASE) is not None
+
+
+def fluent(setting: dict, human: dict) -> bool:
+    """As fluent as people writing: loss at or below the human answers', repetition within the margin."""
+    return (math.isfinite(setting["loss"]) and setting["loss"] <= human["loss"]
+            and setting["repetition"] <= human["repetition"] + REPETITION_MARGIN)
+
+
+def works(setting: dict, human: dict) -> bool:
+    return setting["mention_fraction"] >= MIN_MENTION and fluent(setting, human)
+
+
+def steering_score(settings: list[dict], human: dict) -> float:
+    """The most mentions at any strength that stays fluent (0 when none does): what the search ranks by."""
+    return max((s["mention_fraction"] for s in settings if s["strength"] > 0 and fluent(s, human)), default=0.0)
