@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from explainers.lm.edit import edited_residual
 from explainers.lm.sae import TopKSAE
 from explainers.steering import train as steering
 from explainers.steering import words
@@ -67,12 +68,12 @@ def test_steering_hook_edits_every_position_but_sinks_and_is_removed_afterwards(
     x = torch.ones(1, 3, 4)
     x[0, 0] *= 100  # a sink: its norm is over the limit
     vector = torch.arange(4.0)
-    with steering.steering(lm, 2, steering.add_vector(vector), limit=50.0):
+    with edited_residual(lm, 2, steering.add_vector(vector), limit=50.0):
         out = lm.layers[1](x)[0]
     assert torch.equal(out[0, 0], x[0, 0])
     assert torch.equal(out[0, 1:], x[0, 1:] + vector)
     assert torch.equal(lm.layers[1](x)[0], x)  # hook gone
-    with steering.steering(lm, 2, None, limit=50.0):  # strength 0: no hook at all
+    with edited_residual(lm, 2, None, limit=50.0):  # strength 0: no hook at all
         assert not lm.layers[1]._forward_hooks
 
 
@@ -80,17 +81,18 @@ def test_answer_only_steering_spares_the_prompt_but_its_last_position_and_edits_
     lm = _LM()
     vector = torch.arange(4.0)
     prompt, new = torch.ones(2, 5, 4), torch.ones(2, 1, 4)
-    with steering.steering(lm, 2, steering.add_vector(vector), limit=50.0, positions="answer"):
+    with edited_residual(lm, 2, steering.add_vector(vector), limit=50.0, positions="answer"):
         out_prompt, out_new = lm.layers[1](prompt)[0], lm.layers[1](new)[0]
     assert torch.equal(out_prompt[:, :-1], prompt[:, :-1])
     assert torch.equal(out_prompt[:, -1], prompt[:, -1] + vector)
     assert torch.equal(out_new, new + vector)
 
 
-def test_mentions_match_words_not_parts_of_words():
+def test_mentions_match_words_not_parts_of_words_and_a_bridge_is_not_the_golden_gate():
     assert words.mentions("golden_gate", "We crossed the Golden Gate at dawn")
-    assert words.mentions("golden_gate", "Two bridges span the bay")
-    assert not words.mentions("golden_gate", "An abridged edition")
+    assert words.mentions("golden_gate", "A weekend in San Francisco")
+    assert not words.mentions("golden_gate", "Two bridges span the bay")
+    assert not words.mentions("golden_gate", "The Golden Bridge, a Bridge")
     assert words.mentions("dog", "Puppies love to play")
     assert not words.mentions("dog", "I ate a hotdog")
 
@@ -123,42 +125,112 @@ def test_promotion_measures_how_far_a_direction_raises_words_above_the_vocabular
     assert int(np.argmax(scores)) == 4 and scores[4] > 1
 
 
-def _result(mentions: dict) -> Timeline:
-    """A steering result with the given mention fractions per (concept, method): lists over strengths."""
+HUMAN = {"loss": 2.5, "repetition": 0.05}
+
+
+def test_the_rule_needs_mentions_and_human_fluency_and_little_repetition():
+    good = {"strength": 2.0, "mention_fraction": 0.5, "loss": 2.5, "repetition": 0.15}
+    assert words.works(good, HUMAN)
+    assert not words.works(good | {"mention_fraction": 0.45}, HUMAN)
+    assert not words.works(good | {"loss": 2.51}, HUMAN)
+    assert not words.works(good | {"loss": float("nan")}, HUMAN)
+    assert not words.works(good | {"repetition": 0.16}, HUMAN)
+    # the search's score: the most mentions at a strength that stays fluent, the unsteered row aside
+    settings = [good | {"strength": 0.0, "mention_fraction": 1.0}, good | {"mention_fraction": 0.25},
+                good | {"strength": 4.0, "mention_fraction": 0.9, "loss": 4.0}]
+    assert words.steering_score(settings, HUMAN) == 0.25
+
+
+def test_headline_strength_is_the_weakest_that_works_else_the_most_mentions_while_fluent():
+    from explainers.steering.search import headline_strength
+
+    row = {"mention_fraction": 0.0, "loss": 2.0, "repetition": 0.0}
+    settings = [row | {"strength": 0.0}, row | {"strength": 1.0, "mention_fraction": 0.25},
+                row | {"strength": 2.0, "mention_fraction": 0.5}, row | {"strength": 3.0, "mention_fraction": 0.75}]
+    assert headline_strength(settings, HUMAN) == 2.0
+    settings[2]["loss"] = settings[3]["loss"] = 3.0  # both now less fluent than people
+    assert headline_strength(settings, HUMAN) == 1.0
+    settings[1]["mention_fraction"] = 0.0
+    assert headline_strength(settings, HUMAN) is None
+
+
+def test_adding_the_decoder_direction_equals_clamping_a_silent_feature():
+    sae = small_sae()
+    x = torch.randn(6, 10)
+    f = sae.encode(x)
+    silent = int(np.flatnonzero((f == 0).all(0).numpy())[0])
+    choice = {"feature": silent, "max_activation": 2.0}
+    clamped = steering.edit_for(sae, choice, "feature", 3.0, torch.device("cpu"), steering.Recipe(edit="clamp"))(x)
+    added = steering.edit_for(sae, choice, "feature", 3.0, torch.device("cpu"), steering.Recipe(edit="add"))(x)
+    assert torch.allclose(clamped, added, atol=1e-5)
+    # on an active feature they differ: the clamp sets the feature, the addition adds to it
+    active = int(f[0].argmax())
+    choice["feature"] = active
+    clamped = steering.edit_for(sae, choice, "feature", 3.0, torch.device("cpu"), steering.Recipe(edit="clamp"))(x[:1])
+    added = steering.edit_for(sae, choice, "feature", 3.0, torch.device("cpu"), steering.Recipe(edit="add"))(x[:1])
+    assert not torch.allclose(clamped, added, atol=1e-3)
+
+
+def test_output_rule_candidates_are_the_best_detectors_and_the_best_writers():
+    auc = np.array([0.9, 0.1, 0.8, 0.2, 0.3])
+    raises = np.array([0.0, 5.0, 0.0, 4.0, 1.0])
+    assert steering.output_candidates(auc, raises, 2).tolist() == [0, 1, 2, 3]
+
+
+def test_prompts_are_fixed_apart_and_none_names_a_steered_concept():
+    train_prompts = {p for p, _ in words.TRAINING}
+    held_out = {p for p, _ in words.HELD_OUT}
+    assert len(held_out) >= 24 and len(train_prompts) == 16 and not train_prompts & held_out
+    for prompt, human in words.TRAINING + words.HELD_OUT:
+        assert len(human.split()) >= 10
+        assert not any(words.mentions(c, prompt) for c in words.MENTIONS)
+
+
+def _result(outcomes: dict, chosen: dict) -> Timeline:
+    """A steering result: per (concept, method) a list over strengths 0, 1, 2 of (mention share, loss)."""
     strengths = [0, 1, 2]
     settings = []
-    for (concept, method), fractions in mentions.items():
-        for s, frac in zip(strengths, fractions):
+    for (concept, method), rows in outcomes.items():
+        for s, (frac, loss) in zip(strengths, rows):
             said = [i < round(frac * 4) for i in range(4)]
             settings.append({"concept": concept, "method": method, "strength": float(s), "texts": ["a dog"] * 4,
-                             "mentions": said, "losses": [1.0] * 4, "mention_fraction": frac, "loss": 1.0 + s,
-                             "repetition": 0.0, "tokens": [2] * 4, "added_norm": s / 2})
-    concepts = sorted({c for c, _ in mentions})
-    return Timeline(meta={"config": {"concepts": concepts, "strengths": strengths, "prompts": ["p"] * 4,
-                                     "max_new_tokens": 8},
-                          "settings": settings, "layer": 3, "concept_names": {"dog": "dogs", "cat": "cats"},
+                             "mentions": said, "losses": [loss] * 4, "mention_fraction": frac, "loss": loss,
+                             "mention_interval": [0, 1], "loss_interval": [loss, loss], "repetition": 0.0,
+                             "repetition_interval": [0, 0], "tokens": [2] * 4, "added_norm": s / 2})
+    concepts = sorted({c for c, _ in outcomes})
+    human = {"loss": 2.5, "repetition": 0.05, "loss_interval": [2.3, 2.7], "repetition_interval": [0, 0.1]}
+    return Timeline(meta={"config": {"concepts": concepts, "strengths": strengths, "prompts": [("p", "h")] * 4,
+                                     "max_new_tokens": 8, "chosen": [(c, m, s) for (c, m), s in chosen.items()],
+                                     "recipe": {"rule": "output", "edit": "add", "positions": "all",
+                                                "repetition_penalty": 1.2}},
+                          "settings": settings, "human": human, "layer": 3,
+                          "concept_names": {"dog": "dogs", "cat": "cats"},
                           "features": {c: {"feature": 5} for c in concepts}})
 
 
-def test_verdicts_say_which_method_worked_from_which_strength_and_the_best_of_the_rest():
-    from explainers.steering.facts import example, verdicts
+def test_verdicts_report_the_strength_chosen_on_training_prompts_not_the_best_held_out_one():
+    from explainers.steering.facts import example, verdict
 
-    result = _result({("dog", "feature"): [0, 0.25, 0.25], ("dog", "direction"): [0, 0.5, 1.0],
-                      ("cat", "feature"): [0, 0, 0], ("cat", "direction"): [0, 0.25, 0.75]})
-    said = verdicts(result, {"dog": "dogs", "cat": "cats"})
-    assert said["direction"] == "made at least half of the answers mention cats from 2× and dogs from 1×"
-    assert said["feature"].startswith("never made half of the answers mention its concept: at best 0 of 4 for cats at every strength")
-    assert "1 of 4 for dogs (at 1×)" in said["feature"]
+    result = _result({("dog", "feature"): [(0, 1), (0.25, 2), (1.0, 2.4)],
+                      ("cat", "feature"): [(0, 1), (0.75, 3.0), (1.0, 2.0)]},
+                     {("dog", "feature"): 2.0, ("cat", "feature"): 1.0})
+    said = verdict(result, "feature")
+    assert said.startswith("for cats it did not (3 of 4 held-out answers mentioned cats at 1×; loss 3.00 above")
+    assert "for dogs it worked (4 of 4 held-out answers mentioned dogs at 2×)" in said
     chosen = example(result)
-    assert (chosen["setting"]["method"], chosen["setting"]["strength"]) == ("direction", 2.0)
+    assert (chosen["setting"]["concept"], chosen["setting"]["strength"], chosen["works"]) == ("dog", 2.0, True)
 
 
-def test_chart_marks_mentions_and_escapes_the_answers():
-    from explainers.steering.charts import highlighted, steering_chart
+def test_chart_marks_mentions_and_draws_the_unsteered_and_the_human_loss():
+    from bokeh.models import Span
 
-    assert highlighted("dog", "<b>My Dog</b>") == "&lt;b&gt;My <mark>Dog</mark>&lt;/b&gt;"
-    chart = steering_chart(_result({("dog", "feature"): [0, 0.25, 0.5], ("dog", "direction"): [0, 1, 1]}))
-    assert chart.id == "steering-strength"
+    from explainers.steering.charts import steering_chart
+
+    assert words.highlighted("dog", "<b>My Dog</b>") == "&lt;b&gt;My <mark>Dog</mark>&lt;/b&gt;"
+    chart = steering_chart(_result({("dog", "feature"): [(0, 1), (0.25, 2), (0.5, 2)],
+                                    ("dog", "direction"): [(0, 1.5), (1, 2), (1, 3)]}, {("dog", "feature"): 1.0}))
+    lines = {(span.location, tuple(span.line_dash)) for span in chart.layout.select({"type": Span})}
+    assert {location for location, _ in lines} == {1.0, 2.5} and len({dash for _, dash in lines}) == 2
 
 
 # --- the book's runs (read from the cache the build filled) ---------------------------------------------
@@ -168,20 +240,36 @@ def steered():
     return steering.runs()
 
 
-def test_book_run_shares_one_unsteered_baseline_and_scores_every_setting(steered):
+def test_book_run_answers_the_held_out_prompts_and_scores_every_setting(steered):
     config = steered.meta["config"]
+    assert [tuple(p) for p in config["prompts"]] == list(words.HELD_OUT)
     settings = steered.meta["settings"]
     assert len(settings) == len(config["concepts"]) * 2 * len(config["strengths"])
     baselines = [s["texts"] for s in settings if s["strength"] == 0]
     assert all(texts == baselines[0] for texts in baselines)
-    for s in settings:
-        assert 0 <= s["mention_fraction"] <= 1
-        assert len(s["texts"]) == len(config["prompts"])
+    for s in settings + [steered.meta["human"]]:
+        assert 0 <= s["mention_fraction"] <= 1 and len(s["texts"]) == len(config["prompts"])
+        assert s["loss_interval"][0] <= s["loss"] <= s["loss_interval"][1]
         assert all(np.isfinite(loss) for loss, n in zip(s["losses"], s["tokens"]) if n > 0)
+    # people's answers read as less predictable to the model than its own greedy ones
+    assert steered.meta["human"]["loss"] > settings[0]["loss"]
     for concept, f in steered.meta["features"].items():
-        assert f["max_activation"] > 0 and f["unit_norm"] > 0
+        assert f["max_activation"] > 0 and f["unit_norm"] > 0 and f["rule"] == config["recipe"]["rule"]
         direction = steered[f"direction_{concept}"]
         assert direction.ndim == 1 and np.linalg.norm(direction) == pytest.approx(f["direction_norm"], rel=1e-4)
+
+
+def test_book_config_uses_what_the_recorded_search_chose():
+    from dataclasses import asdict
+
+    record = steering.search_record()
+    config = steering.book_config()
+    assert asdict(config.recipe) == record["recipe"]
+    assert config.chapter.activations.layer == record["layer"]
+    assert {(c, m, s) for c, m, s in config.chosen} == {(c, m, s) for c, m, s in record["chosen"] if s is not None}
+    assert all(s in config.strengths for _, _, s in config.chosen)
+    # the search read the training prompts only
+    assert record["prompts"] == [p for p, _ in words.TRAINING]
 
 
 def test_steering_changes_the_answers_and_breaks_them_at_the_top_strength(steered):
@@ -200,8 +288,18 @@ def test_reproduce_command_prints_the_books_answers_for_one_setting(steered):
     concept, method, strength = steered.meta["config"]["concepts"][0], "direction", 4.0
     out = subprocess.run([sys.executable, "-m", "explainers", "steer", concept, method, f"{strength:g}"],
                          capture_output=True, text=True, check=True).stdout
-    for prompt, text in zip(steered.meta["config"]["prompts"], by[(concept, method, strength)]["texts"]):
+    for (prompt, _), text in zip(steered.meta["config"]["prompts"], by[(concept, method, strength)]["texts"]):
         assert f"> {prompt}\n{text}\n" in out
+
+
+def test_steer_command_steers_a_readers_own_prompts(steered):
+    concept, method, strength = steered.meta["config"]["chosen"][-1]
+    mine = ["What should I cook tonight?", "Describe your street."]
+    out = subprocess.run([sys.executable, "-m", "explainers", "steer", concept, method, f"{strength:g}",
+                          "--prompt", mine[0], "--prompt", mine[1]], capture_output=True, text=True, check=True).stdout
+    blocks = [b for b in out.split("> ") if b]
+    assert [b.split("\n")[0] for b in blocks] == mine
+    assert all(len(b.split("\n", 1)[1].strip()) > 0 for b in blocks)
 
 
 def test_steer_command_rejects_an_unknown_concept():

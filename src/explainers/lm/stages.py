@@ -36,9 +36,14 @@ class ChapterConfig:
     eval_items: int = 200  # held-out items for the spliced next-token loss
 
 
+# The residual stream after this block (of 30) is what the chapters' SAE reads. The recorded steering
+# search (steering/records/*-search.json) found features that steer there and hardly any at block 12.
+BOOK_LAYER = 20
+
+
 def book_config(device: str | None = None) -> ChapterConfig:
     device = device or pick().type
-    return ChapterConfig(activation_config(device), SAEConfig(**SAE_BY_DEVICE[device]))
+    return ChapterConfig(activation_config(device, layer=BOOK_LAYER), SAEConfig(**SAE_BY_DEVICE[device]))
 
 
 def tiny_config() -> ChapterConfig:

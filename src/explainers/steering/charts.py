@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 
 import numpy as np
 from bokeh.layouts import column, row
@@ -14,13 +13,12 @@ from .. import palette
 from ..embed import Chart
 from ..figure import book_figure
 from ..player import Choice, Player
-from .words import MENTIONS, METHODS
+from .words import METHOD_NAMES, METHODS, highlighted, reproduce_command
 
 PAGE = "steering"
 CHART_ID = "steering-strength"
 CHARTS = {CHART_ID: "Steering SmolLM2: answers, mentions and fluency against strength"}
 METHOD_COLOURS = {"feature": palette.DATA, "direction": "#ff7f0e"}
-METHOD_NAMES = {"feature": "SAE feature clamped", "direction": "mean-difference direction"}
 LEGEND_NAMES = {"feature": "feature", "direction": "mean difference"}  # short: the legend sits above a half-width plot
 ANSWERS_CSS = """
 :host { display: block; width: 100%; }
@@ -34,23 +32,9 @@ ANSWERS_CSS = """
 """
 
 
-def reproduce_command(concept: str, method: str, strength: float) -> str:
-    return f"python -m explainers steer {concept} {method} {strength:g}"
-
-
-def highlighted(concept: str, text: str) -> str:
-    """The answer, escaped, with every match of the concept's mention pattern marked."""
-    out, last = [], 0
-    for match in re.finditer(MENTIONS[concept], text, flags=re.IGNORECASE):
-        out += [html.escape(text[last:match.start()]), f"<mark>{html.escape(match.group(0))}</mark>"]
-        last = match.end()
-    out.append(html.escape(text[last:]))
-    return "".join(out).replace("\n", " ↵ ")
-
-
 def answers_html(setting: dict, prompts, concept_name: str) -> str:
     items = "".join(f"<li><span class='prompt'>{html.escape(p)}</span> {highlighted(setting['concept'], t)}</li>"
-                    for p, t in zip(prompts, setting["texts"]))
+                    for (p, _), t in zip(prompts, setting["texts"]))
     said = sum(setting["mentions"])
     command = reproduce_command(setting["concept"], setting["method"], setting["strength"])
     return (f"<div class='answers'><div class='say'>{METHOD_NAMES[setting['method']]}, strength "
@@ -70,16 +54,20 @@ def steering_chart(result, chart_id: str = CHART_ID) -> Chart:
                for m in methods] for c in steered]
     pages = [[[answers_html(by_key[(c, m, s)], config["prompts"], concepts.get(c, c)) for s in strengths]
               for m in methods] for c in steered]
-    max_loss = max(v for c in curves for m in c for v in m["loss"] if math.isfinite(v))
+    human_loss = result.meta["human"]["loss"]
+    max_loss = max([human_loss] + [v for c in curves for m in c for v in m["loss"] if math.isfinite(v)])
     baseline_loss = by_key[(steered[0], methods[0], strengths[0])]["loss"]
 
     x_range = Range1d(min(strengths) - 0.2, max(strengths) + 0.2)
     mention = book_figure("Answers that mention the concept", 230, x_range=x_range, y_range=Range1d(-0.05, 1.05),
                           x_axis_label="strength (× the feature's largest activation)", y_axis_label="share of answers")
-    fluency = book_figure("Unsteered model's loss on the answer (lower: more fluent)", 230, x_range=x_range,
+    fluency = book_figure("Unsteered model's loss on the answer (dotted: unsteered answers, dashed: people's)", 230, x_range=x_range,
                           y_range=Range1d(0, max_loss * 1.1), x_axis_label="strength (× the feature's largest activation)",
                           y_axis_label="nats per token")
     fluency.add_layout(Span(location=baseline_loss, dimension="width", line_dash="dotted", line_color=palette.MUTED,
+                            line_width=2))
+    # the fluency bar: the same model's loss on answers people wrote to the same prompts
+    fluency.add_layout(Span(location=human_loss, dimension="width", line_dash="dashed", line_color=palette.MUTED,
                             line_width=2))
     lines = {}
     for m in methods:

@@ -16,8 +16,10 @@ setting against the human answers to the same prompts (``words.works``).
 """
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -61,8 +63,30 @@ class SteeringConfig:
     max_new_tokens: int = 24
 
 
+RECORDS = Path(__file__).resolve().parent / "records"
+
+
+def latest_record(kind: str) -> dict | None:
+    """The newest record of one kind (``records/*-search.json``, ``*-dose.json``), or None."""
+    files = sorted(RECORDS.glob(f"*-{kind}.json"))
+    return json.loads(files[-1].read_text()) if files else None
+
+
+def search_record() -> dict | None:
+    """The recorded recipe search whose choices the book's run uses."""
+    return latest_record("search")
+
+
 def book_config() -> SteeringConfig:
-    return SteeringConfig(chapter=chapter_config())
+    """The book's settings: the recipe, layer and headline strengths the recorded search chose on the
+    training prompts, and a strength grid that holds those strengths."""
+    chapter, record = chapter_config(), search_record()
+    if record is None:
+        return SteeringConfig(chapter=chapter)
+    chapter = replace(chapter, activations=replace(chapter.activations, layer=record["layer"]))
+    chosen = tuple((c, m, float(s)) for c, m, s in record["chosen"] if s is not None)
+    strengths = tuple(sorted(set(SteeringConfig.strengths) | {s for _, _, s in chosen}))
+    return SteeringConfig(chapter=chapter, recipe=Recipe(**record["recipe"]), chosen=chosen, strengths=strengths)
 
 
 def tiny_config() -> SteeringConfig:
@@ -288,9 +312,13 @@ class Levers:
 
 
 def levers(config: ChapterConfig, lm, device, concepts) -> Levers:
-    acts = collect(config.activations)
-    trained = train(config)
-    codes = sparse_codes(config)
+    """The levers of the chapter's cached SAE."""
+    return levers_from(collect(config.activations), sae_from(train(config), device), sparse_codes(config), lm,
+                       concepts)
+
+
+def levers_from(acts, sae, codes, lm, concepts) -> Levers:
+    """The levers of any SAE over the chapter's activations (``acts``) and that SAE's ``codes`` of them."""
     keep = np.flatnonzero(kept_tokens(acts))
     norms = np.linalg.norm(acts["resid"][keep[:: max(1, len(keep) // 20000)]].astype(np.float32), axis=1)
     median_norm = float(np.median(norms))
@@ -298,6 +326,7 @@ def levers(config: ChapterConfig, lm, device, concepts) -> Levers:
     train_items = np.flatnonzero((acts["item_source"] == 2) & ~acts["item_test"].astype(bool))
     item_labels = np.array(acts.meta["labels"])[acts["item_label"][train_items]]
     largest = feature_max.max(0)
+    decoder = sae.W_dec.detach().float().cpu().numpy()
     gain = lm.model.model.norm.weight.detach().float().cpu().numpy()
     unembed = lm.model.get_output_embeddings().weight.detach().float().cpu().numpy() * gain
     rows, row_labels = written_rows(acts)
@@ -306,13 +335,12 @@ def levers(config: ChapterConfig, lm, device, concepts) -> Levers:
         word_ids = [lm.tokenizer(w, add_special_tokens=False).input_ids[0] for w in CONCEPT_WORDS[concept]]
         per_concept[concept] = {
             "train_auc": auc(feature_max[train_items], item_labels == concept),
-            "raises": promotion(trained["W_dec"], unembed, word_ids), "word_ids": word_ids,
+            "raises": promotion(decoder, unembed, word_ids), "word_ids": word_ids,
             "direction": mean_difference(acts["resid"], rows, row_labels, concept).astype(np.float32),
             # how much of the SAE's training text is about the concept
             "training_tokens": int(np.sum(row_labels == concept)),
         }
-    return Levers(sae_from(trained, device), OUTLIER_FACTOR * median_norm, median_norm, largest,
-                  largest / float(trained["scale"]), per_concept)
+    return Levers(sae, OUTLIER_FACTOR * median_norm, median_norm, largest, largest / float(sae.scale), per_concept)
 
 
 def choose(lv: Levers, lm, layer: int, concept: str, recipe: Recipe, prompt_ids) -> dict:

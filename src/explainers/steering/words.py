@@ -3,6 +3,7 @@ Python, shared by the runs (torch) and the chart (Bokeh). Everything here was fi
 answer was generated."""
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -34,6 +35,7 @@ CONCEPT_WORDS = {
 }
 MIN_AUC = 0.9  # the logit-lens rule looks among features that detect the concept at least this well
 METHODS = {"feature": "steer with the SAE feature", "direction": "add the mean-difference direction"}
+METHOD_NAMES = {"feature": "SAE feature", "direction": "mean-difference direction"}
 
 # The rule: a setting works when at least half of the answers mention the concept, the unsteered model
 # finds them no less likely than the human answers to the same prompts, and they repeat themselves at most
@@ -59,3 +61,17 @@ def works(setting: dict, human: dict) -> bool:
 def steering_score(settings: list[dict], human: dict) -> float:
     """The most mentions at any strength that stays fluent (0 when none does): what the search ranks by."""
     return max((s["mention_fraction"] for s in settings if s["strength"] > 0 and fluent(s, human)), default=0.0)
+
+
+def highlighted(concept: str, text: str) -> str:
+    """The answer, escaped, with every match of the concept's mention pattern marked."""
+    out, last = [], 0
+    for match in re.finditer(MENTIONS[concept], text, flags=re.IGNORECASE):
+        out += [html.escape(text[last:match.start()]), f"<mark>{html.escape(match.group(0))}</mark>"]
+        last = match.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out).replace("\n", " ↵ ")
+
+
+def reproduce_command(concept: str, method: str, strength: float) -> str:
+    return f"python -m explainers steer {concept} {method} {strength:g}"
