@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -55,7 +56,8 @@ def main() -> None:
     from real_model import timed_stages  # benchmarks/real_model.py, beside this script
 
     chapter = real_model.tiny_config() if args.tiny else stages.book_config()
-    steer_config = steering.tiny_config() if args.tiny else steering.SteeringConfig(chapter=chapter)
+    # the book's recipe and strengths (the recorded search's), at this device's chapter settings
+    steer_config = steering.tiny_config() if args.tiny else replace(steering.book_config(), chapter=chapter)
     run = describe()
     date = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record = {"format": "explainers.lm.record/1",

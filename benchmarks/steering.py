@@ -45,7 +45,8 @@ def main(cached: bool = False) -> None:
     print(f"steering run       {wall:7.1f} s")
     for concept in steered.meta["config"]["concepts"]:
         for method in ("feature", "direction"):
-            print(f"{concept:12s} {method:9s} target {found[f'{concept}_{method}_target']}; best {found[f'{concept}_{method}_best']}")
+            print(f"{concept:12s} {method:9s} {'works' if found[f'{concept}_{method}_works'] else 'fails'}: "
+                  f"{found[f'{concept}_{method}_result']}")
     print(f"load average now {os.getloadavg()[0]:.1f}")
 
 

@@ -8,14 +8,13 @@ bridge, each dose's feature picked and steered by the chapter's recipe (see
 from __future__ import annotations
 
 import argparse
-import json
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
 
 def main() -> None:
     from explainers.steering.dose import dose_response
+    from explainers.steering.recorder import write_record
     from explainers.steering.train import book_config
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -24,19 +23,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     config = book_config()
     result = dose_response(config.chapter, config.recipe, log=lambda line: print(line, flush=True))
-    run = result["run"]
-    record = {"format": "explainers.steering.dose/1",
-              "provenance": {"device_name": run["device_name"], "device": run["device"], "torch": run["torch"],
-                             "transformers": result["transformers"],
-                             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                             "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-                             "command": "python benchmarks/steering_dose.py"},
-              **result}
-    args.out.mkdir(parents=True, exist_ok=True)
-    name = run["device_name"].lower().replace(" ", "-").replace("(", "").replace(")", "")[:40]
-    path = args.out / f"{record['provenance']['date'][:10]}-{name}-dose.json"
-    path.write_text(json.dumps(record, indent=1))
-    print("wrote", path)
+    print("wrote", write_record("dose", result, args.out, "python benchmarks/steering_dose.py", load_before))
 
 
 if __name__ == "__main__":

@@ -12,13 +12,12 @@ search takes about 15 minutes.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
 
 def main() -> None:
+    from explainers.steering.recorder import write_record
     from explainers.steering.search import search
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -26,19 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     result = search(log=lambda line: print(line, flush=True))
-    run = result["run"]
-    record = {"format": "explainers.steering.search/1",
-              "provenance": {"device_name": run["device_name"], "device": run["device"], "torch": run["torch"],
-                             "transformers": result["transformers"],
-                             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                             "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-                             "command": "python benchmarks/steering_search.py"},
-              **result}
-    args.out.mkdir(parents=True, exist_ok=True)
-    name = run["device_name"].lower().replace(" ", "-").replace("(", "").replace(")", "")[:40]
-    path = args.out / f"{record['provenance']['date'][:10]}-{name}-search.json"
-    path.write_text(json.dumps(record, indent=1))
-    print("wrote", path)
+    print("wrote", write_record("search", result, args.out, "python benchmarks/steering_search.py", load_before))
 
 
 if __name__ == "__main__":

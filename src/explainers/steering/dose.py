@@ -14,7 +14,7 @@ import time
 import numpy as np
 import torch
 
-from ..lm.activations import collect, encode
+from ..lm.activations import collect, encode, padded
 from ..lm.codes import SparseCodes, encode as encode_codes
 from ..lm.sae import train_sae
 from ..lm.stages import OUTLIER_FACTOR, kept_tokens, sae_from, sparse_codes, token_test, train
@@ -71,12 +71,7 @@ def residuals(lm, texts: list[str], layer: int, limit: float, batch: int = 32) -
     rows = []
     for start in range(0, len(texts), batch):
         encoded = encode(lm.tokenizer, texts[start:start + batch])
-        width = max(map(len, encoded))
-        ids = torch.zeros((len(encoded), width), dtype=torch.long)
-        attention = torch.zeros_like(ids)
-        for i, r in enumerate(encoded):
-            ids[i, :len(r)] = torch.tensor(r)
-            attention[i, :len(r)] = 1
+        ids, attention = padded(encoded)
         hidden = lm.model.model(input_ids=ids.to(device), attention_mask=attention.to(device),
                                 output_hidden_states=True, use_cache=False).hidden_states[layer].float()
         for i, r in enumerate(encoded):

@@ -8,6 +8,7 @@ from ..lm.shading import _html
 from ..markup import Html
 from .words import METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, highlighted, reproduce_command, works
 
+NO_STRENGTH = "no strength made a training answer mention it while staying fluent, so none was chosen"
 RULE_NAMES = {"detection": "the best detector", "logit_lens": "the detector that writes the words (logit lens)",
               "output": "the largest output score, by intervention"}
 EDIT_NAMES = {"clamp": "clamped inside the SAE, error kept", "add": "its decoder direction added"}
@@ -65,7 +66,7 @@ def verdict(result, method: str) -> str:
         s = headline(result, c, method)
         name = meta["concept_names"][c]
         if s is None:
-            parts.append(f"for {name} no strength stayed fluent on the training prompts")
+            parts.append(f"for {name} {NO_STRENGTH}")
             continue
         said = f"{sum(s['mentions'])} of {len(s['mentions'])} held-out answers mentioned {name} at {s['strength']:g}×"
         if works(s, human):
@@ -125,7 +126,7 @@ def results_table(result) -> Html:
             s = headline(result, c, m)
             if s is None:
                 rows.append(f"<tr><td>{html.escape(meta['concept_names'][c])}</td><td>{METHOD_NAMES[m]}</td>"
-                            f"<td colspan='5'>no strength passed the fluency bars on the training prompts</td></tr>")
+                            f"<td colspan='5'>{NO_STRENGTH}</td></tr>")
                 continue
             cells = [f"{s['strength']:g}×",
                      f"{sum(s['mentions'])} of {len(s['mentions'])} ({_range(s['mention_interval'], percent=True)})",
@@ -156,7 +157,7 @@ def search_table(record: dict) -> Html:
             works_at = ", ".join(f"{s:g}×" for s in r["working_strengths"]) or "none"
             cells.append(f"#{r['feature']['feature']}" if v["method"] == "feature" else "—")
             cells.append(f"{r['score']:.0%}; works at {works_at}")
-        rows.append(f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
+        rows.append(f"<tr><td>{html.escape(variant_name(name))}</td>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
     p = record["provenance"]
     caption = (f"<p class='lm-meta'>Recorded on {html.escape(p['device_name'])} ({html.escape(p['device'])}), torch "
                f"{html.escape(p['torch'])}, transformers {html.escape(p['transformers'])}, {html.escape(p['date'][:10])}, "
@@ -167,21 +168,39 @@ def search_table(record: dict) -> Html:
                  f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def search_summary(record: dict) -> str:
+LEVEL_NAMES = {"rule": RULE_NAMES, "edit": {"clamp": "clamp", "add": "add the decoder direction"},
+               "positions": {"all": "every position", "answer": "the answer's positions only"}}
+
+
+def variant_name(name: str) -> str:
+    """A search variant's name in words: ``rule = output`` -> ``feature rule: the largest output score ...``."""
+    if " = " not in name:
+        return {"start": "start (block 12, logit lens, clamp, every position, plain greedy)"}.get(name, name)
+    factor, level = name.split(" = ")
+    if factor == "repetition_penalty":
+        return f"repetition penalty {level}"
+    return f"{ {'rule': 'feature rule', 'edit': 'edit', 'positions': 'positions'}[factor]}: {LEVEL_NAMES[factor][level]}"
+
+
+def search_summary(record: dict, names: dict | None = None) -> str:
     """Which single change moved the search's score, in words, from the record's numbers."""
     v = record["variants"]
     start = v["start"]["score"]
     changes = {name: r["score"] - start for name, r in v.items()
                if name not in ("start", "combined", "combined direction") and r["method"] == "feature"}
     ranked = sorted(changes.items(), key=lambda kv: -kv[1])
-    parts = [f"{name} {'+' if d >= 0 else '−'}{abs(d) * 100:.0f} points" for name, d in ranked]
-    best, gain = ranked[0]
-    lead = (f"The change that mattered most was {best}, {gain * 100:+.0f} points of fluent mentions (summed over "
+    names = names or {}
+    parts = [f"{variant_name(name)} {'+' if d >= 0 else '−'}{abs(d) * 100:.0f}" for name, d in ranked]
+    gain = ranked[0][1]
+    best = " and ".join(variant_name(name) for name, d in ranked if d == gain)
+    lead = (f"The changes that mattered most: {best}, {gain * 100:+.0f} points of fluent mentions (summed over "
             f"the two concepts) against the starting recipe's {start * 100:.0f}."
             if gain > 0 else f"No single change beat the starting recipe's {start * 100:.0f} points.")
+    working = "; ".join(f"{names.get(c, c)} at {', '.join(f'{s:g}×' for s in r['working_strengths']) or 'no strength'}"
+                        for c, r in v["combined"]["concepts"].items())
     return (f"{lead} Each change against the start: {'; '.join(parts)}. The combined recipe scored "
-            f"{v['combined']['score'] * 100:.0f}; the mean-difference direction, under the same decoding, "
-            f"{v['combined direction']['score'] * 100:.0f}.")
+            f"{v['combined']['score'] * 100:.0f} and works for {working}; the mean-difference direction, at the "
+            f"same layer and decoding, scored {v['combined direction']['score'] * 100:.0f}.")
 
 
 def dose_table(record: dict) -> Html:
@@ -191,7 +210,7 @@ def dose_table(record: dict) -> Html:
     for r in record["runs"]:
         bridge = r["feature"]["training_tokens"] + r["extra_tokens"]
         h = r["held_out"]
-        steer = ("no strength stayed fluent on the training prompts" if h is None else
+        steer = (NO_STRENGTH if h is None else
                  f"{h['strength']:g}×: {sum(h['mentions'])} of {len(h['mentions'])} mention it, loss {_fmt(h['loss'])}, "
                  f"repetition {_fmt(h['repetition'])}")
         verdict = "—" if h is None else ("<strong>works</strong>" if h["works"] else "fails")
@@ -210,20 +229,66 @@ def dose_table(record: dict) -> Html:
 
 
 def dose_summary(record: dict) -> str:
+    """What the doses did, from the record's numbers."""
     runs = record["runs"]
-    first = next((r for r in runs if r["held_out"] and r["held_out"]["works"]), None)
     base = runs[0]
-    share = base["pool_tokens"] / (base["feature"]["training_tokens"] + base["extra_tokens"])
-    frequency = (f"Without a dose, about 1 token in {share:,.0f} of the SAE's text is about the bridge, while the "
-                 f"dictionary has {base['alive_features']:,} live features: by the rule of thumb of "
-                 f"Templeton et al., a concept that frequent should already be likely to get a feature.")
+
+    def one_in(r):
+        return r["pool_tokens"] / (r["feature"]["training_tokens"] + r["extra_tokens"])
+
+    frequency = (f"Without a dose, the written sentences about the bridge are 1 token in {one_in(base):,.0f} of the "
+                 f"SAE's training text, and the dictionary has {base['alive_features']:,} live features: by that "
+                 f"rule of thumb, a concept that frequent should already be likely to have a feature, and it has "
+                 f"a detector (the chosen feature's training AUC is {base['feature']['train_auc']:.2f}).")
+    first = next((r for r in runs if r["held_out"] and r["held_out"]["works"]), None)
     if first:
         return (f"{frequency} The first dose at which the recipe's feature worked on the held-out prompts was "
-                f"{first['extra_tokens']:,} extra tokens (1 token in "
-                f"{first['pool_tokens'] / (first['feature']['training_tokens'] + first['extra_tokens']):,.0f}).")
-    return (f"{frequency} None of the doses, up to {runs[-1]['extra_tokens']:,} extra tokens (1 in "
-            f"{runs[-1]['pool_tokens'] / (runs[-1]['feature']['training_tokens'] + runs[-1]['extra_tokens']):,.0f}), "
-            f"gave a feature that works by the rule.")
+                f"{first['extra_tokens']:,} extra tokens (1 token in {one_in(first):,.0f}).")
+    most = max(s["mention_fraction"] for r in runs for s in r["training"] if s["strength"] > 0)
+    top = max(s["strength"] for s in runs[0]["training"])
+    said = ("none of the training answers mentioned the bridge" if most == 0 else
+            f"at most {most:.0%} of the training answers mentioned the bridge")
+    aucs = [r["feature"]["train_auc"] for r in runs]
+    detectors = (f" More text made the chosen feature a better detector (training AUC {aucs[0]:.2f} without a dose, "
+                 f"{aucs[-1]:.2f} at the largest), not a lever." if aucs[-1] > aucs[0] else "")
+    return (f"{frequency} But none of the doses, up to {runs[-1]['extra_tokens']:,} extra tokens (1 token in "
+            f"{one_in(runs[-1]):,.0f} about the bridge), gave a feature that works by the rule: at every dose and "
+            f"every strength up to {top:g}×, {said}.{detectors}")
+
+
+def bridge_layers(record: dict, name: str) -> str:
+    """How the bridge's mean-difference direction fared at the search's two layers (training prompts)."""
+    v = record["variants"]
+    early, late = v["mean-difference direction"], v["combined direction"]
+
+    def said(variant):
+        r = variant["concepts"]["golden_gate"]
+        works_at = ", ".join(f"{s:g}×" for s in r["working_strengths"])
+        return f"{r['score']:.0%} of answers mentioning it while fluent" + (f", working at {works_at}" if works_at else "")
+
+    return (f"The layer matters for the bridge too, the other way round. On the training prompts, the "
+            f"mean-difference direction toward {name} reached {said(early)} at block {early['layer']} with plain "
+            f"greedy decoding; at block {late['layer']} with the book's decoding, {said(late)}. The search chose its "
+            f"layer by the two concepts' sum, and the dog feature decided it.")
+
+
+def bridge_result(result) -> str:
+    meta = result.meta
+    human = meta["human"]
+    f = meta["features"]["golden_gate"]
+    text = (f"The recipe's feature for the bridge is #{f['feature']} (training AUC {f['train_auc']:.2f}; its decoder "
+            f"raises the bridge's words by {f['raises']:.1f} standard deviations of the vocabulary's logits, where "
+            f"the most any feature raises them is {f['raises_most']:.1f}). The SAE read {f['training_tokens']:,} "
+            f"tokens of written sentences about the bridge. ")
+    bridge = headline(result, "golden_gate", "feature")
+    if bridge is not None:
+        return text + (f"At {bridge['strength']:g}× it {'worked' if works(bridge, human) else 'did not work'} on the "
+                       f"held-out prompts: {describe(bridge, human)}.")
+    grid = [s for s in meta["settings"] if s["concept"] == "golden_gate" and s["method"] == "feature" and s["strength"] > 0]
+    most = max(grid, key=lambda s: (s["mention_fraction"], -s["strength"]))
+    return text + (f"{NO_STRENGTH[0].upper()}{NO_STRENGTH[1:]}. On the held-out prompts, at every strength on the "
+                   f"chart, at most {sum(most['mentions'])} of {len(most['mentions'])} answers mention the bridge"
+                   + (f" (at {most['strength']:g}×, loss {_fmt(most['loss'])})." if most["mention_fraction"] else "."))
 
 
 def facts(result, record: dict | None = None, dose: dict | None = None) -> dict:
@@ -260,7 +325,7 @@ def facts(result, record: dict | None = None, dose: dict | None = None) -> dict:
         for m in METHODS:
             s = headline(result, c, m)
             out[f"{c}_{m}_result"] = (describe(s, human) + f", at {s['strength']:g}×" if s else
-                                      "no strength stayed fluent on the training prompts, so none is reported")
+                                      NO_STRENGTH)
             out[f"{c}_{m}_works"] = bool(s and works(s, human))
     out["feature_verdict"] = verdict(result, "feature")
     out["direction_verdict"] = verdict(result, "direction")
@@ -273,16 +338,8 @@ def facts(result, record: dict | None = None, dose: dict | None = None) -> dict:
         if feature_worked else
         "So on the held-out prompts no SAE feature steered by the rule: the measurements above say which bar "
         "each one missed.")
-    bridge = headline(result, "golden_gate", "feature") if "golden_gate" in steered else None
-    if bridge is not None:
-        f = meta["features"]["golden_gate"]
-        out["bridge_result"] = (
-            f"The recipe's feature for the bridge is #{f['feature']} (training AUC {f['train_auc']:.2f}; its decoder "
-            f"raises the bridge's words by {f['raises']:.1f} standard deviations of the vocabulary's logits, where "
-            f"the most any feature raises them is {f['raises_most']:.1f}). At {bridge['strength']:g}× it "
-            f"{'worked' if works(bridge, human) else 'did not work'} on the held-out prompts: "
-            f"{describe(bridge, human)}{'' if works(bridge, human) else failed_bars(bridge, human)}. The SAE read "
-            f"{f['training_tokens']:,} tokens of written sentences about the bridge.")
+    if "golden_gate" in steered:
+        out["bridge_result"] = bridge_result(result)
     top = float(max(config["strengths"]))
     out["top_loss"] = ", ".join(f"{concepts[c]} {METHOD_NAMES[m]} {_fmt(by[(c, m, top)]['loss'])}"
                                 for c in steered for m in METHODS)
@@ -297,7 +354,9 @@ def facts(result, record: dict | None = None, dose: dict | None = None) -> dict:
                 "search_human_loss": _fmt(record["human"]["loss"]),
                 "search_human_repetition": _fmt(record["human"]["repetition"]),
                 "search_variants": len(v), "search_later_layer": v[[k for k in v if k.startswith("block")][0]]["layer"],
-                "search_summary": search_summary(record)}
+                "search_summary": search_summary(record, concepts)}
+        if "golden_gate" in steered:
+            out["bridge_layers"] = bridge_layers(record, concepts["golden_gate"])
     if dose:
         out["dose_summary"] = dose_summary(dose)
     return out
