@@ -141,17 +141,17 @@ def test_the_rule_needs_mentions_and_human_fluency_and_little_repetition():
     assert words.steering_score(settings, HUMAN) == 0.25
 
 
-def test_headline_strength_is_the_weakest_that_works_else_the_most_mentions_while_fluent():
-    from explainers.steering.search import headline_strength
-
+def test_headline_strength_has_the_most_mentions_while_fluent_the_weakest_on_a_tie():
     row = {"mention_fraction": 0.0, "loss": 2.0, "repetition": 0.0}
-    settings = [row | {"strength": 0.0}, row | {"strength": 1.0, "mention_fraction": 0.25},
-                row | {"strength": 2.0, "mention_fraction": 0.5}, row | {"strength": 3.0, "mention_fraction": 0.75}]
-    assert headline_strength(settings, HUMAN) == 2.0
-    settings[2]["loss"] = settings[3]["loss"] = 3.0  # both now less fluent than people
-    assert headline_strength(settings, HUMAN) == 1.0
-    settings[1]["mention_fraction"] = 0.0
-    assert headline_strength(settings, HUMAN) is None
+    settings = [row | {"strength": 0.0, "mention_fraction": 1.0}, row | {"strength": 1.0, "mention_fraction": 0.25},
+                row | {"strength": 2.0, "mention_fraction": 0.75}, row | {"strength": 3.0, "mention_fraction": 0.75},
+                row | {"strength": 4.0, "mention_fraction": 1.0, "loss": 3.0}]  # the most, but less fluent than people
+    assert words.headline_strength(settings, HUMAN) == 2.0
+    settings[2]["repetition"] = 0.2  # repeats itself too much
+    assert words.headline_strength(settings, HUMAN) == 3.0
+    for s in settings[1:4]:
+        s["mention_fraction"] = 0.0
+    assert words.headline_strength(settings, HUMAN) is None
 
 
 def test_adding_the_decoder_direction_equals_clamping_a_silent_feature():
@@ -180,8 +180,10 @@ def test_output_rule_candidates_are_the_best_detectors_and_the_best_writers():
 def test_prompts_are_fixed_apart_and_none_names_a_steered_concept():
     train_prompts = {p for p, _ in words.TRAINING}
     held_out = {p for p, _ in words.HELD_OUT}
-    assert len(held_out) >= 24 and len(train_prompts) == 16 and not train_prompts & held_out
-    for prompt, human in words.TRAINING + words.HELD_OUT:
+    retired = {p for p, _ in words.FIRST_HELD_OUT}
+    assert len(held_out) >= 24 and len(train_prompts) == 16
+    assert not train_prompts & held_out and not retired & held_out and not retired & train_prompts
+    for prompt, human in words.TRAINING + words.HELD_OUT + words.FIRST_HELD_OUT:
         assert len(human.split()) >= 10
         assert not any(words.mentions(c, prompt) for c in words.MENTIONS)
 
@@ -266,7 +268,8 @@ def test_book_config_uses_what_the_recorded_search_chose():
     config = steering.book_config()
     assert asdict(config.recipe) == record["recipe"]
     assert config.chapter.activations.layer == record["layer"]
-    assert {(c, m, s) for c, m, s in config.chosen} == {(c, m, s) for c, m, s in record["chosen"] if s is not None}
+    assert {(c, m, s) for c, m, s in config.chosen} == {
+        (c, m, s) for c, m, s in steering.chosen_strengths(record) if s is not None}
     assert all(s in config.strengths for _, _, s in config.chosen)
     # the search read the training prompts only
     assert record["prompts"] == [p for p, _ in words.TRAINING]

@@ -24,6 +24,36 @@ def policy_probe(timeline, checkpoint: int, theta_fraction: float, theta_dot: fl
 SURE = 0.1  # a policy is "nearly sure" where π(right) is below this or above 1 − this
 
 
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """1 step, 2 steps, 0 steps: the number and the noun in the form it takes."""
+    return f"{n} {noun if n == 1 else many or noun + 's'}"
+
+
+def discount_note(gamma: float) -> Markdown:
+    """What the discount does to a reward some steps ahead, true for any γ in [0, 1]."""
+    if gamma >= 1:
+        return Markdown("no discount at all: a reward counts the same however far ahead it comes.")
+    if gamma <= 0:
+        return Markdown("only the reward of the step itself counts; everything after it counts nothing.")
+    steps = -1 / math.log(gamma)  # γ^steps = e^-1
+    if steps < 1:
+        return Markdown(f"a reward one step ahead already counts only {gamma:.2g} as much as one now.")
+    return Markdown(f"a reward about {plural(round(steps), 'step')} ahead counts $e^{{-1}}$ (about 37%) as "
+                    "much as one now.")
+
+
+def discount_dropped(gamma: float, max_steps: int) -> Markdown:
+    """How much the γ^t factor the loss leaves out would have mattered, in the run's own numbers."""
+    last = max_steps - 1  # the last action of a full episode is taken at t = max_steps − 1
+    if gamma >= 1 or last < 1:
+        return Markdown("With this discount and episode length the factor $\\gamma^t$ is 1 at every step, so "
+                        "leaving it out changes nothing here.")
+    weight = gamma ** last
+    return Markdown(f"It weighs every push of an episode alike, where the gradient of $J$ would weigh the last "
+                    f"push of a full {max_steps}-step episode, at $t = {last}$, only "
+                    f"$\\gamma^{{{last}}} \\approx$ {weight:.2g} times as much as the first.")
+
+
 def decided_share(timeline, checkpoint: int, margin: float = SURE) -> float:
     """Share of the heat map where the policy is nearly sure: π(right) below ``margin`` or above 1 − it."""
     p = timeline["p_right"][checkpoint]
@@ -73,9 +103,9 @@ def episodes_story(timeline) -> Markdown:
     last = len(meta["checkpoints"]) - 1
     first_n, last_n = int(timeline["eval_length"][0]), int(timeline["eval_length"][last])
     return Markdown(
-        f"The {meta['checkpoints'][0]} policy's recorded episode ends after {first_n} steps "
-        f"({episode_end(timeline, 0)}); the {meta['checkpoints'][last]} policy's after {last_n} steps "
-        f"({episode_end(timeline, last)}).")
+        f"The {meta['checkpoints'][0]} policy's recorded episode ends after {plural(first_n, 'step')} "
+        f"({episode_end(timeline, 0)}); the {meta['checkpoints'][last]} policy's after "
+        f"{plural(last_n, 'step')} ({episode_end(timeline, last)}).")
 
 
 def untrained_map(timeline) -> Markdown:
@@ -87,9 +117,13 @@ def untrained_map(timeline) -> Markdown:
 def run_where(timeline) -> str:
     meta = timeline.meta
     device = meta["device"]
-    return (f"{meta['n_episodes']} training episodes in {meta['train_wall_time_s']:.1f} s on "
-            f"{device['device_name']} ({device['device']}, {device['cpu_count']} cores, "
-            f"{device['torch_threads']} torch thread{'s' if device['torch_threads'] != 1 else ''}), "
+    details = [device["device"]]
+    if device.get("cpu_count"):  # os.cpu_count() is None where it cannot tell
+        details.append(plural(device["cpu_count"], "core"))
+    if device.get("torch_threads"):
+        details.append(plural(device["torch_threads"], "torch thread"))
+    return (f"{plural(meta['n_episodes'], 'training episode')} in {meta['train_wall_time_s']:.1f} s on "
+            f"{device['device_name']} ({', '.join(details)}), "
             f"torch {meta['versions']['torch']}, gymnasium {meta['versions']['gymnasium']}")
 
 
@@ -102,11 +136,12 @@ def outcome(timeline) -> Markdown:
         return Markdown(
             f"This run **solved** CartPole-v1 at episode {end}: episodes {end - meta['solve_window'] + 1} "
             f"to {end} averaged at least {meta['limits']['reward_threshold']:g}. It took "
-            f"{meta['n_updates']} gradient updates and {meta['train_wall_time_s']:.1f} s of training.")
+            f"{plural(meta['n_updates'], 'gradient update')} and {meta['train_wall_time_s']:.1f} s of training.")
+    last = min(meta["solve_window"], meta["n_episodes"])
+    scored = f"its last {plural(last, 'episode')} averaged" if last > 1 else "its only episode scored"
     return Markdown(
-        f"This run did **not** solve CartPole-v1: after {meta['n_episodes']} episodes (the limit set for "
-        f"the build) its last {min(meta['solve_window'], meta['n_episodes'])} episodes averaged "
-        f"{meta['final_average']:.1f}, short of {rule}. The curve below is the real one.")
+        f"This run did **not** solve CartPole-v1: after {plural(meta['n_episodes'], 'episode')} (the limit set "
+        f"for the build) {scored} {meta['final_average']:.1f}, short of {rule}. The curve below is the real one.")
 
 
 def facts(timeline) -> dict:
@@ -125,7 +160,9 @@ def facts(timeline) -> dict:
         "optimizer": hyper["optimizer"],
         "lr": hyper["lr"],
         "gamma": hyper["gamma"],
-        "horizon": 1 / (1 - hyper["gamma"]),
+        "horizon": 1 / (1 - hyper["gamma"]) if hyper["gamma"] < 1 else math.inf,
+        "discount_note": discount_note(hyper["gamma"]),
+        "discount_dropped": discount_dropped(hyper["gamma"], limits["max_episode_steps"]),
         "episodes_per_update": hyper["episodes_per_update"],
         "seed": config["seed"],
         "max_episodes": config["max_episodes"],

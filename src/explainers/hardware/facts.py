@@ -56,12 +56,90 @@ def percent_text(fraction: float) -> str:
     return f"{value:.0f}%" if value >= 10 else f"{value:.2g}%"
 
 
+def article(word: str) -> str:
+    """"an" before a model name that starts with a vowel (AMD, Intel, unknown CPU), else "a"."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def cores_of(cores: int, model: str) -> str:
+    """"2 cores of an AMD EPYC", "1 core of a Neoverse-N1"."""
+    return f"{count_text(cores, 'core')} of {article(model)} {model}"
+
+
 def capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
 def times_text(ratio: float) -> str:
     return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.2g}×"
+
+
+def count_text(n: int, noun: str, plural: str | None = None) -> str:
+    """1 core, 2 cores, 0 cores: the number and the noun in the form it takes."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def bytes_text(count: float) -> str:
+    """A size in decimal units, as link speeds are given: 1.61 GB, 537 MB, 12 kB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count:.0f} bytes"
+
+
+# Bytes per element of the types the benchmark times (bfloat16 has no NumPy dtype to ask).
+ITEM_BYTES = {"float64": 8, "float32": 4, "bfloat16": 2, "float16": 2}
+
+# The vector instruction set a peak's FLOP/cycle reason names (``peak.fp32_flops_per_cycle`` starts
+# every reason with it), with the width of its registers: name, bits, float32 lanes.
+VECTOR_SETS = (("AVX-512", "AVX-512", 512, 16), ("AVX2", "AVX2", 256, 8), ("AVX", "AVX", 256, 8),
+               ("SSE", "SSE", 128, 4))
+
+
+def vector_set(reason: str) -> dict | None:
+    """The register width behind a peak's FLOP/cycle reason, or None when the reason names no set."""
+    for prefix, name, bits, lanes in VECTOR_SETS:
+        if reason.startswith(prefix):
+            return {"name": name, "bits": bits, "lanes": lanes}
+    return None
+
+
+def cpu_vendor(model: str) -> str | None:
+    """Intel, AMD or None (unknown), from the model name the machine reports."""
+    lowered = model.lower()
+    return "Intel" if "intel" in lowered else "AMD" if "amd" in lowered else None
+
+
+def flops_reason(peak_source: str, model: str) -> str:
+    """Why a core retires the FLOP/cycle it is counted with, from the peak's source, said of this CPU.
+
+    The peak table's AVX-512 reason carries a caveat about Xeons with one FMA unit per core; it is kept,
+    in words, only for an Intel CPU, since it says nothing about any other vendor's cores."""
+    reason = peak_source.split("FLOP/cycle: ", 1)[-1].rstrip(".")
+    reason = reason.replace("; fp64 has half the lanes", "")
+    caveat = " (some Xeons have 1 unit: half)"
+    if caveat in reason:
+        reason = reason.replace(caveat, "")
+        if cpu_vendor(model) == "Intel":
+            reason += " (some Xeons have only one such unit per core, which halves this)"
+    return reason
+
+
+def schedule_label(lanes: int, cells: int, vectors: dict | None) -> str:
+    """What computing ``lanes`` output cells at a time stands for, said truly of the CPU that was measured:
+    the width of its own vector registers where that is known."""
+    if lanes == 1:
+        return "serial: one output cell after another"
+    if lanes >= cells:
+        return "all cells at once (a GPU runs a thread per cell)"
+    if vectors is None:
+        return f"{lanes} at a time, as a vector register holding {lanes} float32 would"
+    if vectors["lanes"] == lanes:
+        return (f"{lanes} at a time, as one {vectors['bits']}-bit {vectors['name']} register of this CPU "
+                f"holds {lanes} float32")
+    width = lanes * 32
+    return (f"{lanes} at a time, as one {width}-bit register holds {lanes} float32 (this CPU's "
+            f"{vectors['name']} registers hold {vectors['lanes']})")
 
 
 # --- reading a benchmark Timeline -----------------------------------------------------------------
@@ -171,10 +249,15 @@ def contention_note(bench, factor: float = 1.5) -> str:
     slower = [int(n) for n, a, b in zip(both, at_single, at_many)
               if many["seconds"][b] > factor * single["seconds"][a]]
     cores = bench.meta["cpu"]["cores"]
+    if cores == 1:
+        return "This machine has one core, so NumPy on all cores ran on one thread as well."
+    if not both.size:
+        return "NumPy on all cores and on one thread were not timed at the same sizes here."
+    every = "both cores" if cores == 2 else f"all {cores} cores"
     if not slower:
-        return f"NumPy on all {cores} cores was never much slower than on one thread here."
+        return f"NumPy on {every} was never much slower than on one thread here."
     sizes = ", ".join(f"{n:,}" for n in slower)
-    return (f"At {len(slower)} of the {len(both)} sizes (n = {sizes}) NumPy on all {cores} cores took more than "
+    return (f"At {len(slower)} of the {len(both)} sizes (n = {sizes}) NumPy on {every} took more than "
             f"{factor:g} times as long as NumPy on one thread. The machine that built this book runs other "
             "jobs too: a product split across cores waits for its slowest thread, and a thread whose core is "
             "busy waits for its turn.")
@@ -199,11 +282,13 @@ def gpu_story(bench, records) -> str:
                 continue
             dtype = DTYPE_NAMES.get(next(s["dtype"] for s in timeline.meta["series"] if s["name"] == name), "")
             up_to = max(up_to, info["compared_up_to_n"])
-            if info["n"] is None:
-                never.append(dtype)
-            else:
+            if info["n"] is not None:
                 found.append(f"from n = {info['n']:,} in {dtype}")
+            elif info["compared_up_to_n"]:  # compared, and the GPU never won
+                never.append(dtype)
         if not (found or never):
+            sentences.append(f"On the {device} ({where}) no size was timed both with copies and on the "
+                             "CPU, so there is no crossover to report.")
             continue
         cpu = timeline.meta["cpu"]["model"]
         text = f"On the {device} ({where}), copies included, the GPU"
@@ -246,10 +331,12 @@ def tensor_story(run) -> str:
         return (f"{percent_text(result['fraction'])} of the datasheet's {peak_text(peak)}"
                 if result["fraction"] is not None and peak else "against an unknown peak")
 
+    ratio = b["gflops"] / a["gflops"] if a["gflops"] > 0 else None
+    verdict = ("" if ratio is None else f": **{times_text(ratio)} faster** on the same chip" if ratio > 1
+               else f": the tensor cores were no faster here ({times_text(ratio)} the fp32 rate)")
     return (f"On the {gpu_name(run)} ({where_short(run)}), the same matrix products ran at up to "
             f"**{rate_text(a['gflops'])} in fp32** on the CUDA cores ({reach(a, 'float32')}) and up to "
-            f"**{rate_text(b['gflops'])} in bf16** on the tensor cores ({reach(b, 'bfloat16')}): "
-            f"**{times_text(b['gflops'] / a['gflops'])} faster** on the same chip.")
+            f"**{rate_text(b['gflops'])} in bf16** on the tensor cores ({reach(b, 'bfloat16')}){verdict}.")
 
 
 def where_short(run) -> str:
@@ -263,13 +350,25 @@ def copy_rows(run, dtype_series: str = "torch_cuda_bf16") -> list[dict]:
         return []
     a, c = series_arrays(run, alone["name"]), series_arrays(run, copied["name"])
     both, ia, ic = np.intersect1d(a["n"], c["n"], return_indices=True)
+    item = ITEM_BYTES.get(copied.get("dtype", ""))
     rows = []
     for n, i, j in zip(both, ia, ic):
         compute, total = float(a["seconds"][i]), float(c["seconds"][j])
+        copy = max(total - compute, 0.0)
+        moved = 3 * int(n) ** 2 * item if item else None  # two inputs to the card, one result back
         rows.append({"n": int(n), "compute_s": compute, "total_s": total,
-                     "copy_s": max(total - compute, 0.0), "copy_share": max(total - compute, 0.0) / total,
-                     "rate_alone": float(a["gflops"][i]), "rate_copied": float(c["gflops"][j])})
+                     "copy_s": copy, "copy_share": copy / total if total > 0 else 0.0,
+                     "rate_alone": float(a["gflops"][i]), "rate_copied": float(c["gflops"][j]),
+                     "bytes": moved, "gb_per_s": moved / copy / 1e9 if moved and copy > 0 else None})
     return rows
+
+
+def copy_rate_text(row: dict) -> str:
+    """How many bytes the copies moved and how fast, when both are known."""
+    if row["gb_per_s"] is None:
+        return ""
+    return (f" The copies moved {bytes_text(row['bytes'])} (two inputs to the card, one result back) in "
+            f"{seconds_text(row['copy_s'])}, an effective **{row['gb_per_s']:.2g} GB/s**.")
 
 
 def copy_story(run) -> str:
@@ -277,14 +376,17 @@ def copy_story(run) -> str:
     if not rows:
         return "The recorded GPU run holds no bf16 product timed with and without copies."
     last = rows[-1]
-    fp32 = copy_rows(run, "torch_cuda_fp32")
-    fp32_text = (f" In fp32, whose products take longer, copying was still "
-                 f"{percent_text(fp32[-1]['copy_share'])} of the time at that size." if fp32 else "")
-    return (f"At $n =$ {last['n']:,} in bf16 on the {gpu_name(run)}, the product itself took "
+    head = (f"At $n =$ {last['n']:,} in bf16 on the {gpu_name(run)}, the product itself took "
             f"**{seconds_text(last['compute_s'])}**; with its inputs copied to the card and the result copied "
-            f"back, it took **{seconds_text(last['total_s'])}**: **{percent_text(last['copy_share'])} of the time "
-            f"went on copying**, and the rate fell from {rate_text(last['rate_alone'])} to "
-            f"{rate_text(last['rate_copied'])}.{fp32_text}")
+            f"back, it took **{seconds_text(last['total_s'])}**")
+    if last["copy_s"] <= 0:
+        return head + ": the copies added no time that these timings can resolve."
+    same = [r for r in copy_rows(run, "torch_cuda_fp32") if r["n"] == last["n"]]
+    fp32_text = (f" In fp32, whose products take longer, copying was {percent_text(same[0]['copy_share'])} of "
+                 "the time at that size." if same and same[0]["copy_s"] > 0 else "")
+    return (f"{head}: **{percent_text(last['copy_share'])} of the time went on copying**, and the rate fell "
+            f"from {rate_text(last['rate_alone'])} to {rate_text(last['rate_copied'])}."
+            f"{copy_rate_text(last)}{fp32_text}")
 
 
 def copy_table(runs) -> Html:
@@ -312,27 +414,47 @@ def trainer_runs(run) -> list[dict]:
             if all("median_s" in (e.get(d) or {}) for d in ("cpu", "cuda"))]
 
 
+def trainer_name(entry: dict, timed: list[dict]) -> str:
+    """A trainer as the text names it: its chapter ("cartpole agent"), with the part after the colon
+    when another timed trainer shares that chapter ("superposition, the phase diagram")."""
+    head, _, tail = entry["label"].partition(":")
+    shared = sum(e["label"].partition(":")[0] == head for e in timed) > 1
+    return head.lower() + (f", {tail.strip()}" if shared and tail.strip() else "")
+
+
 def trainer_story(run) -> str:
     timed = trainer_runs(run)
     if not timed:
         return ("No recorded GPU run holds the book's own trainers yet. The recorder times each of them on "
                 "the CPU and on the GPU when it runs on a machine with one; the next record will show them "
                 "here.")
-    slower = [e for e in timed if e["cuda"]["median_s"] > e["cpu"]["median_s"]]
-    worst = max(timed, key=lambda e: e["cuda"]["median_s"] / e["cpu"]["median_s"])
-    fastest_gain = min(timed, key=lambda e: e["cuda"]["median_s"] / e["cpu"]["median_s"])
-    ratio = worst["cuda"]["median_s"] / worst["cpu"]["median_s"]
-    text = (f"On the machine that recorded the {gpu_name(run)}, the GPU was slower than the CPU for "
-            f"**{len(slower)} of the {len(timed)}** trainers this book runs. ")
+
+    def ratio(e):  # GPU time over CPU time: below 1, the GPU was faster
+        return e["cuda"]["median_s"] / e["cpu"]["median_s"] if e["cpu"]["median_s"] > 0 else float("inf")
+
+    faster = [e for e in timed if ratio(e) < 1]
+    slower = [e for e in timed if ratio(e) > 1]
+    total, even = len(timed), len(timed) - len(faster) - len(slower)
+    text = f"On the machine that recorded the {gpu_name(run)}, the GPU was "
+    if faster:
+        best_gain = min(faster, key=ratio)
+        share = f"all {total}" if len(faster) == total else f"{len(faster)} of the {total}"
+        text += (f"faster than the CPU for **{share}** trainers this book runs, by up to "
+                 f"{times_text(1 / ratio(best_gain))} ({trainer_name(best_gain, timed)})")
+        text += f", and slower for {len(slower)}. " if slower else ". "
+    elif slower:
+        share = f"all {total}" if len(slower) == total else f"{len(slower)} of the {total}"
+        text += f"slower than the CPU for **{share}** trainers this book runs. "
+    else:
+        text += f"exactly as fast as the CPU for the {count_text(total, 'trainer')} this book runs. "
     if slower:
-        text += (f"The worst, {worst['label'].split(':')[0].lower()}, took "
+        worst = max(slower, key=ratio)
+        text += (f"The worst case, {trainer_name(worst, timed)}, took "
                  f"{seconds_text(worst['cuda']['median_s'])} on the GPU against "
-                 f"{seconds_text(worst['cpu']['median_s'])} on the CPU ({times_text(ratio)} as long). ")
-    gain = fastest_gain["cpu"]["median_s"] / fastest_gain["cuda"]["median_s"]
-    if gain > 1:
-        text += (f"The largest gain was {times_text(gain)}, for "
-                 f"{fastest_gain['label'].split(':')[0].lower()}.")
-    return text
+                 f"{seconds_text(worst['cpu']['median_s'])} on the CPU ({times_text(ratio(worst))} as long).")
+    if even and (faster or slower):
+        text += f" {capitalised(count_text(even, 'trainer'))} took the same time on both."
+    return text.strip()
 
 
 def trainer_table(runs) -> Html:
@@ -382,22 +504,26 @@ def facts(runs) -> dict:
     top = max(measured_series(bench, "cpu"), key=lambda s: best(bench, s)["gflops"])
     top_best = best(bench, top)
     schedules = steps.meta["schedules"]
+    cells = steps.meta["config"]["n"] ** 2
+    vectors = vector_set(flops_reason(meta["peaks"]["cpu"]["float32"]["source"], cpu["model"]))
     return {
         "cpu_model": cpu["model"],
         "cpu_cores": f"{cpu['cores']}",
+        "cpu_cores_model": cores_of(cpu["cores"], cpu["model"]),
         "cpu_clock": f"{cpu['clock_ghz']:.4g} GHz",
         "cpu_flops_per_cycle": f"{cpu['flops_per_cycle']['float32']}",
         "cpu_flops_per_cycle_fp64": f"{cpu['flops_per_cycle']['float64']}",
         "cpu_peak": peak_text(meta["peaks"]["cpu"]["float32"]["gflops"]),
         "cpu_peak_fp64": peak_text(meta["peaks"]["cpu"]["float64"]["gflops"]),
         "cpu_clock_source": cpu["clock_source"].split(" (")[0],
-        "flops_why": Markdown(meta["peaks"]["cpu"]["float32"]["source"].split("FLOP/cycle: ", 1)[-1].rstrip(".")),
+        "flops_why": Markdown(flops_reason(meta["peaks"]["cpu"]["float32"]["source"], cpu["model"])),
         "cells": f"{steps.meta['config']['n'] ** 2}",
         "grid_n": f"{steps.meta['config']['n']}",
         "serial_steps": f"{schedules[0]['steps']}",
         "parallel_steps": " and ".join(f"{s['steps']}" for s in schedules[1:]),
-        "schedules": Markdown(capitalised("; ".join(f"{s['label']}, in {s['steps']} step"
-                                                    + ("s" if s["steps"] != 1 else "") for s in schedules))),
+        "schedules": Markdown(capitalised("; ".join(
+            f"{schedule_label(s['lanes'], cells, vectors)}, in {count_text(s['steps'], 'step')}"
+            for s in schedules))),
         "product_n": f"{serial['n']}",
         "serial_time": seconds_text(serial["median_s"]),
         "fastest_label": fastest["label"],

@@ -18,9 +18,9 @@ from ..lm.activations import collect, encode, padded
 from ..lm.codes import SparseCodes, encode as encode_codes
 from ..lm.sae import train_sae
 from ..lm.stages import OUTLIER_FACTOR, kept_tokens, sae_from, sparse_codes, token_test, train
-from .search import STRENGTHS, headline_strength
+from .search import STRENGTHS
 from .train import Recipe, chat_ids, choose, human_answers, left_padded, levers_from, score, steered_answers
-from .words import HELD_OUT, TRAINING, mentions, works
+from .words import HELD_OUT, TRAINING, headline_strength, mentions, works
 
 CONCEPT = "golden_gate"
 # Questions written for this experiment: the answers are the dose, never an evaluation prompt.

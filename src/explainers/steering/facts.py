@@ -6,7 +6,7 @@ import math
 
 from ..lm.shading import _html
 from ..markup import Html
-from .words import METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, highlighted, reproduce_command, works
+from .words import HELD_OUT, METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, highlighted, reproduce_command, works
 
 NO_STRENGTH = "no strength made a training answer mention it while staying fluent, so none was chosen"
 RULE_NAMES = {"detection": "the best detector", "logit_lens": "the detector that writes the words (logit lens)",
@@ -286,12 +286,30 @@ def bridge_result(result) -> str:
                        f"held-out prompts: {describe(bridge, human)}.")
     grid = [s for s in meta["settings"] if s["concept"] == "golden_gate" and s["method"] == "feature" and s["strength"] > 0]
     most = max(grid, key=lambda s: (s["mention_fraction"], -s["strength"]))
-    return text + (f"{NO_STRENGTH[0].upper()}{NO_STRENGTH[1:]}. On the held-out prompts, at every strength on the "
-                   f"chart, at most {sum(most['mentions'])} of {len(most['mentions'])} answers mention the bridge"
-                   + (f" (at {most['strength']:g}×, loss {_fmt(most['loss'])})." if most["mention_fraction"] else "."))
+    held = (f"at most {sum(most['mentions'])} of {len(most['mentions'])} answers mention the bridge at any strength "
+            f"on the chart (at {most['strength']:g}×, loss {_fmt(most['loss'])})" if most["mention_fraction"] else
+            f"none of the {len(most['mentions'])} answers mentions the bridge at any strength on the chart")
+    return text + f"{NO_STRENGTH[0].upper()}{NO_STRENGTH[1:]}. On the held-out prompts, {held}."
 
 
-def facts(result, record: dict | None = None, dose: dict | None = None) -> dict:
+def first_held_out_summary(first: dict, names: dict) -> str:
+    """What the first strength rule did on the first held-out set (a record of that run)."""
+    human = first["human"]
+    by = {(s["concept"], s["method"], s["strength"]): s for s in first["settings"]}
+    parts = []
+    for c, m, strength in first["config"]["chosen"]:
+        s = by[(c, m, float(strength))]
+        parts.append(f"{METHOD_NAMES[m]} toward {names.get(c, c)} at {strength:g}×: {sum(s['mentions'])} of "
+                     f"{len(s['mentions'])}, {'works' if works(s, human) else 'fails'}")
+    return (f"This is the second held-out set. The first strength rule took the weakest strength that works on "
+            f"the training prompts; on a first set of {len(first['config']['prompts'])} held-out prompts it gave "
+            f"{'; '.join(parts)}. A strength at the edge of the training window is fragile, and the rule was not "
+            f"the search's own objective, so the rule became the one above (the most fluent mentions), and these "
+            f"{len(HELD_OUT)} prompts were written before any run with them. The first set's answers are kept in "
+            f"the record {first['provenance']['date'][:10]}-…-first-held-out.json.")
+
+
+def facts(result, record: dict | None = None, dose: dict | None = None, first: dict | None = None) -> dict:
     meta = result.meta
     concepts = meta["concept_names"]
     config = meta["config"]
@@ -331,13 +349,19 @@ def facts(result, record: dict | None = None, dose: dict | None = None) -> dict:
     out["direction_verdict"] = verdict(result, "direction")
     worked = [(c, m) for c in steered for m in METHODS if out[f"{c}_{m}_works"]]
     out["worked"] = (", ".join(f"{METHOD_NAMES[m]} for {concepts[c]}" for c, m in worked) if worked else "none")
-    feature_worked = [concepts[c] for c in steered if out[f"{c}_feature_works"]]
-    out["headline_summary"] = (
-        f"So an SAE feature, chosen and dosed on the training prompts, steers the model toward "
-        f"{' and '.join(feature_worked)} on prompts it was never tuned on, as fluently as people write."
-        if feature_worked else
-        "So on the held-out prompts no SAE feature steered by the rule: the measurements above say which bar "
-        "each one missed.")
+    worked = [(c, headline(result, c, "feature")) for c in steered if out[f"{c}_feature_works"]]
+    if worked:
+        thin = [(c, s) for c, s in worked if s["mention_interval"][0] < MIN_MENTION]
+        margin = "".join(f" The margin is thin for {concepts[c]}: the 95 % interval of its mention share over "
+                         f"prompts, {_range(s['mention_interval'], percent=True)}, reaches below {MIN_MENTION:.0%}."
+                         for c, s in thin)
+        out["headline_summary"] = (
+            f"So an SAE feature, with its strength chosen on the training prompts, steers the model toward "
+            f"{' and '.join(concepts[c] for c, _ in worked)} on prompts it was never tuned on, as fluently as "
+            f"people write.{margin}")
+    else:
+        out["headline_summary"] = ("So on the held-out prompts no SAE feature steered by the rule: the measurements "
+                                   "above say which bar each one missed.")
     if "golden_gate" in steered:
         out["bridge_result"] = bridge_result(result)
     top = float(max(config["strengths"]))
@@ -359,4 +383,6 @@ def facts(result, record: dict | None = None, dose: dict | None = None) -> dict:
             out["bridge_layers"] = bridge_layers(record, concepts["golden_gate"])
     if dose:
         out["dose_summary"] = dose_summary(dose)
+    if first:
+        out["first_held_out"] = first_held_out_summary(first, concepts)
     return out

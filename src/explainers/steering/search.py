@@ -79,16 +79,6 @@ def evaluate(variant: Variant, chapter: ChapterConfig, lm, concepts, strengths, 
     return out
 
 
-def headline_strength(settings: list[dict], human: dict) -> float | None:
-    """The weakest strength that works; else the one with the most mentions among the fluent ones."""
-    steered = [s for s in settings if s["strength"] > 0]
-    working = [s for s in steered if works(s, human)]
-    if working:
-        return min(s["strength"] for s in working)
-    fluent = [s for s in steered if s["mention_fraction"] > 0 and steering_score([s], human) > 0]
-    return max(fluent, key=lambda s: (s["mention_fraction"], -s["strength"]))["strength"] if fluent else None
-
-
 def search(concepts=("golden_gate", "dog"), strengths=STRENGTHS, max_new_tokens: int = 24, layer: int = 12,
            log=print) -> dict:
     device = pick()
@@ -117,12 +107,10 @@ def search(concepts=("golden_gate", "dog"), strengths=STRENGTHS, max_new_tokens:
                                              chapter_at(best_layer, device.type), lm, concepts, strengths,
                                              max_new_tokens, device, state)
     human = state["human"]
-    chosen = [(c, m, headline_strength(results[name]["concepts"][c]["settings"], human))
-              for name, m in (("combined", "feature"), ("combined direction", "direction")) for c in concepts]
     import transformers
 
     return {"variants": results, "human": human, "layer": best_layer, "recipe": asdict(combined.recipe),
-            "chosen": chosen, "strengths": list(strengths), "max_new_tokens": max_new_tokens,
+            "strengths": list(strengths), "max_new_tokens": max_new_tokens,
             "prompts": [p for p, _ in TRAINING], "methods": list(METHODS), "factors": {k: list(v) for k, v in FACTORS.items()},
             "seconds": round(time.perf_counter() - started, 1), "transformers": transformers.__version__,
             "run": describe(device)}

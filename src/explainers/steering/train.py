@@ -36,7 +36,7 @@ from ..lm.stages import sparse_codes, train
 from ..lm.stages import tiny_config as tiny_chapter
 from ..progress import bar
 from ..timeline import Timeline
-from .words import CONCEPT_WORDS, HELD_OUT, METHODS, MIN_AUC, TRAINING, mentions
+from .words import CONCEPT_WORDS, HELD_OUT, METHODS, MIN_AUC, TRAINING, headline_strength, mentions
 
 RULES = ("detection", "logit_lens", "output")
 
@@ -77,6 +77,14 @@ def search_record() -> dict | None:
     return latest_record("search")
 
 
+def chosen_strengths(record: dict) -> list[tuple]:
+    """Each (concept, method) of the combined recipe with its strength by ``headline_strength``, applied
+    to the record's measurements on the training prompts."""
+    return [(c, method, headline_strength(record["variants"][name]["concepts"][c]["settings"], record["human"]))
+            for name, method in (("combined", "feature"), ("combined direction", "direction"))
+            for c in record["variants"][name]["concepts"]]
+
+
 def book_config() -> SteeringConfig:
     """The book's settings: the recipe, layer and headline strengths the recorded search chose on the
     training prompts, and a strength grid that holds those strengths."""
@@ -84,7 +92,7 @@ def book_config() -> SteeringConfig:
     if record is None:
         return SteeringConfig(chapter=chapter)
     chapter = replace(chapter, activations=replace(chapter.activations, layer=record["layer"]))
-    chosen = tuple((c, m, float(s)) for c, m, s in record["chosen"] if s is not None)
+    chosen = tuple((c, m, float(s)) for c, m, s in chosen_strengths(record) if s is not None)
     strengths = tuple(sorted(set(SteeringConfig.strengths) | {s for _, _, s in chosen}))
     return SteeringConfig(chapter=chapter, recipe=Recipe(**record["recipe"]), chosen=chosen, strengths=strengths)
 

@@ -20,6 +20,7 @@ def _prompts(split: str) -> tuple[tuple[str, str], ...]:
 # training prompts choose every setting; the held-out ones measure what the page reports.
 TRAINING = _prompts("training")
 HELD_OUT = _prompts("held_out")
+FIRST_HELD_OUT = _prompts("first_held_out")  # used once, to test the first strength rule: retired
 
 # An answer "mentions" a concept when one of these matches (case-insensitive). "Bridge" alone is not the
 # Golden Gate Bridge.
@@ -61,6 +62,16 @@ def works(setting: dict, human: dict) -> bool:
 def steering_score(settings: list[dict], human: dict) -> float:
     """The most mentions at any strength that stays fluent (0 when none does): what the search ranks by."""
     return max((s["mention_fraction"] for s in settings if s["strength"] > 0 and fluent(s, human)), default=0.0)
+
+
+def headline_strength(settings: list[dict], human: dict) -> float | None:
+    """The strength the chapter reports, chosen on the training prompts by the search's own objective: the
+    most mentions among the strengths that stay fluent (the weakest on a tie); None when no fluent
+    strength makes any answer mention the concept."""
+    fluent_ones = [s for s in settings if s["strength"] > 0 and fluent(s, human) and s["mention_fraction"] > 0]
+    if not fluent_ones:
+        return None
+    return max(fluent_ones, key=lambda s: (s["mention_fraction"], -s["strength"]))["strength"]
 
 
 def highlighted(concept: str, text: str) -> str:

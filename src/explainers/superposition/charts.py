@@ -1,5 +1,5 @@
 """The superposition charts: the star (five features in two dimensions), the phase diagram (two features in
-one neuron), and the SAE that finds the star's five directions again. Bokeh only: no training here."""
+one dimension), and the SAE that finds the star's five directions again. Bokeh only: no training here."""
 from __future__ import annotations
 
 import numpy as np
@@ -165,7 +165,8 @@ def _log_edges(centres: np.ndarray) -> np.ndarray:
 
 
 def phase_chart(phase, chart_id: str = PHASES_ID) -> Chart:
-    """What a 1-neuron model does with 2 features at each density and relative importance (final step)."""
+    """What a model with 1 hidden dimension does with 2 features at each density and relative importance
+    (final step)."""
     density, relative = phase["density"].astype(float), phase["relative_importance"].astype(float)
     final = phase["phase"][-1]  # (density, importance)
     w = finite(phase["W"][-1])

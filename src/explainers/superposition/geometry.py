@@ -37,8 +37,8 @@ PHASE_NAMES = ["extra feature not represented", "extra feature gets the dimensio
 def classify_phase(w: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """Phase of an n=2, m=1 model from W = (w_1, w_2), the extra feature being feature 2.
 
-    Only w_1 large: the extra feature is not represented. Only w_2 large: it has the neuron to itself.
-    Both large with opposite signs: both share the neuron antipodally (superposition). Anything else
+    Only w_1 large: the extra feature is not represented. Only w_2 large: it has the dimension to itself.
+    Both large with opposite signs: both share the dimension antipodally (superposition). Anything else
     (neither, or both with the same sign, which cannot be read back apart) is "other".
     w: (..., 2) -> (...,) int8.
     """

@@ -1,8 +1,8 @@
-"""Toy models of superposition (Elhage et al. 2022): five features in two neurons.
+"""Toy models of superposition (Elhage et al. 2022): five features in two dimensions.
 
 Each input x ∈ Rⁿ has features that are 0 with probability S (the sparsity) and otherwise uniform on
-[0, 1]; p = 1 - S is the feature probability (density). The model squeezes x through m < n neurons
-and tries to get it back:
+[0, 1]; p = 1 - S is the feature probability (density). The model squeezes x through m < n hidden
+dimensions and tries to get it back:
 
     h  = W x                    (W is m × n: column W[:, i] is feature i's direction in the hidden space)
     x' = ReLU(Wᵀ h + b)
@@ -48,7 +48,8 @@ class ToyConfig:
 
 @dataclass
 class PhaseConfig:
-    """n = 2 features, m = 1 neuron: feature 1 has importance 1, the extra feature 2 has importance r."""
+    """n = 2 features, m = 1 hidden dimension: feature 1 has importance 1, the extra feature 2 has
+    importance r."""
 
     density_min: float = 0.01
     density_max: float = 1.0
@@ -159,7 +160,7 @@ def train_instances(W, importance, draw, evaluate, *, steps, lr, weight_decay, c
 
 @cached
 def train_toy_model(config: ToyConfig = ToyConfig()) -> Timeline:
-    """Five features, two neurons, at each sparsity; the lowest-loss seed per sparsity is displayed."""
+    """Five features, two hidden dimensions, at each sparsity; the lowest-loss seed per sparsity is displayed."""
     n, m = config.n_features, config.n_hidden
     n_sparsity, n_seeds = len(config.feature_probability), config.n_seeds
     p = torch.tensor(config.feature_probability).repeat_interleave(n_seeds)  # instance k = (sparsity, seed)
