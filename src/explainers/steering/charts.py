@@ -13,7 +13,7 @@ from .. import palette
 from ..embed import Chart
 from ..figure import book_figure
 from ..player import Choice, Player
-from .words import METHOD_NAMES, METHODS, highlighted, reproduce_command
+from .words import METHOD_NAMES, METHODS, MIN_MENTION, highlighted, reproduce_command
 
 PAGE = "steering"
 CHART_ID = "steering-strength"
@@ -61,13 +61,16 @@ def steering_chart(result, chart_id: str = CHART_ID) -> Chart:
     x_range = Range1d(min(strengths) - 0.2, max(strengths) + 0.2)
     mention = book_figure("Answers that mention the concept", 230, x_range=x_range, y_range=Range1d(-0.05, 1.05),
                           x_axis_label="strength (× the feature's largest activation)", y_axis_label="share of answers")
-    fluency = book_figure("Unsteered model's loss on the answer (dotted: unsteered answers, dashed: people's)", 230, x_range=x_range,
+    fluency = book_figure("Unsteered model's loss on the answer (dotted: unsteered answers, dash-dot: people's)", 230, x_range=x_range,
                           y_range=Range1d(0, max_loss * 1.1), x_axis_label="strength (× the feature's largest activation)",
                           y_axis_label="nats per token")
     fluency.add_layout(Span(location=baseline_loss, dimension="width", line_dash="dotted", line_color=palette.MUTED,
                             line_width=2))
     # the fluency bar: the same model's loss on answers people wrote to the same prompts
-    fluency.add_layout(Span(location=human_loss, dimension="width", line_dash="dashed", line_color=palette.MUTED,
+    fluency.add_layout(Span(location=human_loss, dimension="width", line_dash="dotdash", line_color=palette.MUTED,
+                            line_width=2))
+    # the rule's mention bar
+    mention.add_layout(Span(location=MIN_MENTION, dimension="width", line_dash="dotted", line_color=palette.MUTED,
                             line_width=2))
     lines = {}
     for m in methods:

@@ -192,14 +192,19 @@ def search_summary(record: dict, names: dict | None = None) -> str:
     names = names or {}
     parts = [f"{variant_name(name)} {'+' if d >= 0 else '−'}{abs(d) * 100:.0f}" for name, d in ranked]
     gain = ranked[0][1]
-    best = " and ".join(variant_name(name) for name, d in ranked if d == gain)
-    lead = (f"The changes that mattered most: {best}, {gain * 100:+.0f} points of fluent mentions (summed over "
-            f"the two concepts) against the starting recipe's {start * 100:.0f}."
+    tops = [variant_name(name) for name, d in ranked if d == gain]
+    each = ", each on its own," if len(tops) > 1 else ","
+    lead = (f"The {'changes' if len(tops) > 1 else 'change'} that mattered most: {' and '.join(tops)}{each} "
+            f"{gain * 100:+.0f} points of fluent mentions (summed over the two concepts) against the starting "
+            f"recipe's {start * 100:.0f}."
             if gain > 0 else f"No single change beat the starting recipe's {start * 100:.0f} points.")
     working = "; ".join(f"{names.get(c, c)} at {', '.join(f'{s:g}×' for s in r['working_strengths']) or 'no strength'}"
                         for c, r in v["combined"]["concepts"].items())
+    combined = v["combined"]["score"]
+    below = (f" (below the best single change, {(start + gain) * 100:.0f}: the two changes do not add up)"
+             if combined < start + gain else "")
     return (f"{lead} Each change against the start: {'; '.join(parts)}. The combined recipe scored "
-            f"{v['combined']['score'] * 100:.0f} and works for {working}; the mean-difference direction, at the "
+            f"{combined * 100:.0f}{below} and works for {working}; the mean-difference direction, at the "
             f"same layer and decoding, scored {v['combined direction']['score'] * 100:.0f}.")
 
 
@@ -249,8 +254,8 @@ def dose_summary(record: dict) -> str:
     said = ("none of the training answers mentioned the bridge" if most == 0 else
             f"at most {most:.0%} of the training answers mentioned the bridge")
     aucs = [r["feature"]["train_auc"] for r in runs]
-    detectors = (f" More text made the chosen feature a better detector (training AUC {aucs[0]:.2f} without a dose, "
-                 f"{aucs[-1]:.2f} at the largest), not a lever." if aucs[-1] > aucs[0] else "")
+    detectors = (f" The chosen features' training AUCs across the doses, {', '.join(f'{a:.2f}' for a in aucs)}: "
+                 f"detectors all, none a lever.")
     return (f"{frequency} But none of the doses, up to {runs[-1]['extra_tokens']:,} extra tokens (1 token in "
             f"{one_in(runs[-1]):,.0f} about the bridge), gave a feature that works by the rule: at every dose and "
             f"every strength up to {top:g}×, {said}.{detectors}")
@@ -277,8 +282,9 @@ def bridge_result(result) -> str:
     human = meta["human"]
     f = meta["features"]["golden_gate"]
     text = (f"The recipe's feature for the bridge is #{f['feature']} (training AUC {f['train_auc']:.2f}; its decoder "
-            f"raises the bridge's words by {f['raises']:.1f} standard deviations of the vocabulary's logits, where "
-            f"the most any feature raises them is {f['raises_most']:.1f}). The SAE read {f['training_tokens']:,} "
+            f"raises the bridge's words by {f['raises']:.1f} standard deviations of the vocabulary's logits; the most "
+            f"any of the {meta['config']['chapter']['sae']['d_sae']:,} features raises them, detector or not, is "
+            f"{f['raises_most']:.1f}). The SAE read {f['training_tokens']:,} "
             f"tokens of written sentences about the bridge. ")
     bridge = headline(result, "golden_gate", "feature")
     if bridge is not None:
@@ -352,13 +358,13 @@ def facts(result, record: dict | None = None, dose: dict | None = None, first: d
     worked = [(c, headline(result, c, "feature")) for c in steered if out[f"{c}_feature_works"]]
     if worked:
         thin = [(c, s) for c, s in worked if s["mention_interval"][0] < MIN_MENTION]
-        margin = "".join(f" The margin is thin for {concepts[c]}: the 95 % interval of its mention share over "
+        margin = "".join(f" The margin is thin for the feature toward {concepts[c]}: the 95 % interval of its mention share over "
                          f"prompts, {_range(s['mention_interval'], percent=True)}, reaches below {MIN_MENTION:.0%}."
                          for c, s in thin)
         out["headline_summary"] = (
             f"So an SAE feature, with its strength chosen on the training prompts, steers the model toward "
-            f"{' and '.join(concepts[c] for c, _ in worked)} on prompts it was never tuned on, as fluently as "
-            f"people write.{margin}")
+            f"{' and '.join(concepts[c] for c, _ in worked)} on prompts it was never tuned on, at a loss no "
+            f"higher than the people's answers get from the model.{margin}")
     else:
         out["headline_summary"] = ("So on the held-out prompts no SAE feature steered by the rule: the measurements "
                                    "above say which bar each one missed.")

@@ -75,7 +75,9 @@ def headline_strength(settings: list[dict], human: dict) -> float | None:
 
 
 def highlighted(concept: str, text: str) -> str:
-    """The answer, escaped, with every match of the concept's mention pattern marked."""
+    """The answer, escaped, with every match of the concept's mention pattern marked. A character cut in
+    half by the token limit (decoded as U+FFFD) is dropped: it has no glyph to show."""
+    text = text.replace("\ufffd", "")
     out, last = [], 0
     for match in re.finditer(MENTIONS[concept], text, flags=re.IGNORECASE):
         out += [html.escape(text[last:match.start()]), f"<mark>{html.escape(match.group(0))}</mark>"]
