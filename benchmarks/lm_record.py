@@ -84,7 +84,7 @@ def main() -> None:
         write()
     trained, analysis = stage_runs["SAE"], stage_runs["analysis"]
     record |= {"analysis_times_s": analysis.meta["times"], "metrics": analysis.meta["metrics"],
-               "real_model": plain(real_facts((trained, analysis)))}
+               "real_model": plain(real_facts(real_model.RealModelRuns(trained, analysis, real_model.recorded())))}
     write()
 
     started = time.perf_counter()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 def main() -> None:
     from explainers.steering.dose import dose_response
-    from explainers.steering.recorder import write_record
+    from explainers.recorder import write_record
     from explainers.steering.train import book_config
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

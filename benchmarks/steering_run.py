@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def main() -> None:
-    from explainers.steering.recorder import write_record
+    from explainers.recorder import write_record
     from explainers.steering.train import runs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

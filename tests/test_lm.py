@@ -47,10 +47,10 @@ def test_loader_works_offline_and_splicing_the_identity_changes_no_loss(tmp_path
         import json, torch
         from explainers.lm.model import load
         from explainers.lm.activations import encode
-        from explainers.real_model.train import spliced_losses
+        from explainers.real_model.measures import spliced_losses
         lm = load(device=torch.device("cpu"))
         seqs = encode(lm.tokenizer, ["The cat sat on the mat.", "Apple sold more phones."])
-        losses, n = spliced_losses(lm, 12, seqs, lambda h: h, torch.device("cpu"), float("inf"))
+        losses, n, _ = spliced_losses(lm, 12, seqs, lambda h: h, torch.device("cpu"), float("inf"))
         print(json.dumps({"layers": lm.n_layers, "width": lm.width, "losses": losses, "n": n}))
     """)
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_HOME=str(tmp_path),
@@ -68,7 +68,7 @@ def test_the_model_in_bfloat16_predicts_as_in_float32_and_the_book_uses_it_only_
     """bfloat16 halves a CPU's forward pass where the hardware has it; the loss must barely move."""
     from explainers.lm.activations import encode
     from explainers.lm.model import compute_dtype, load
-    from explainers.real_model.train import spliced_losses
+    from explainers.real_model.measures import spliced_losses
 
     cpu = torch.device("cpu")
     assert compute_dtype(cpu) == ("bfloat16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "float32")
@@ -77,7 +77,7 @@ def test_the_model_in_bfloat16_predicts_as_in_float32_and_the_book_uses_it_only_
         lm = load(device=cpu, dtype=dtype)
         assert next(lm.model.parameters()).dtype == getattr(torch, dtype)
         seqs = encode(lm.tokenizer, ["The cat sat on the mat.", "A poodle is an intelligent dog with a curly coat."])
-        losses[dtype], _ = spliced_losses(lm, 12, seqs, lambda h: h, cpu, float("inf"))
+        losses[dtype], _, _ = spliced_losses(lm, 12, seqs, lambda h: h, cpu, float("inf"))
     assert losses["bfloat16"]["sae"] == pytest.approx(losses["bfloat16"]["clean"], abs=1e-4)
     assert losses["bfloat16"]["clean"] == pytest.approx(losses["float32"]["clean"], abs=0.1)
     assert losses["bfloat16"]["zero"] > losses["bfloat16"]["clean"] + 1.0
@@ -217,7 +217,7 @@ def test_token_shading_escapes_text_and_scales_alpha():
 
 
 def test_polysemantic_search_finds_a_planted_two_concept_neuron_and_skips_related_pairs():
-    from explainers.real_model.train import polysemantic_neuron
+    from explainers.real_model.written import controls, polysemantic_neuron, related
 
     names = ["apple_fruit", "apple_company", "dog", "cat", "golden_gate", "music"]
     labels = np.repeat(names, 10)
@@ -225,14 +225,19 @@ def test_polysemantic_search_finds_a_planted_two_concept_neuron_and_skips_relate
     scores[labels == "apple_fruit", 7] += 4  # neuron 7: fruit and the bridge, unrelated
     scores[labels == "golden_gate", 7] += 4
     scores[np.isin(labels, ["dog", "cat"]), 3] += 8  # neuron 3: dogs and cats, a related pair: not counted
-    found = polysemantic_neuron(scores, labels, names)
+    scores[np.isin(labels, ["apple_company", "golden_gate"]), 5] += 8  # neuron 5: both of the Bay Area
+    table = controls()["related"]
+    unrelated = lambda a, b: not related(a, b, table)  # noqa: E731
+    found = polysemantic_neuron(scores, labels, names, unrelated)
     assert found["unit"] == 7 and set(found["concepts"]) == {"apple_fruit", "golden_gate"}
     assert min(found["aucs"].values()) > 0.95
+    families_apart = polysemantic_neuron(scores, labels, names, lambda a, b: not related(a, b, {}))
+    assert families_apart["unit"] == 5  # without the control groups, the Bay Area pair wins
 
 
 def test_sparse_codes_give_the_same_measures_as_the_dense_codes():
     from explainers.lm.codes import SparseCodes, encode
-    from explainers.real_model.train import held_out_explained_variance
+    from explainers.real_model.measures import held_out_explained_variance
 
     torch.manual_seed(0)
     sae = TopKSAE(d_in=12, d_sae=40, k=3).requires_grad_(False)

@@ -149,18 +149,72 @@ def tiny_runs():
 
 
 def test_tiny_pipeline_scores_every_concept_both_ways_and_every_unit_it_drew(tiny_runs):
-    trained, analysis = tiny_runs
+    trained, analysis = tiny_runs.trained, tiny_runs.analysis
     meta = analysis.meta
     kinds = {(r["concept"], r["kind"]) for r in meta["detection"]}
-    assert kinds == {(c, k) for c in meta["concepts"] for k in ("feature", "neuron")}
+    assert kinds == {(c, k) for c in meta["concepts"] for k in ("feature", "neuron", "basis", "random")}
     for r in meta["detection"]:
         assert 0 <= r["low"] <= r["high"] <= 1 and 0 <= r["auc"] <= 1
+    width = trained.meta["collect"]["width"]
     assert meta["pool_sizes"] == {"feature": trained.meta["config"]["sae"]["d_sae"],
-                                  "neuron": 12 * trained.meta["collect"]["mlp_width"]}
+                                  "neuron": trained.meta["config"]["activations"]["layer"] * trained.meta["collect"]["mlp_width"],
+                                  "basis": 2 * width, "random": 2 * width}
     random = [r for r in meta["interpretation"] if r["why"] == "random"]
     assert sum(r["kind"] == "neuron" for r in random) == trained.meta["config"]["activations"]["random_neurons"]
     assert all(-1 <= r["score"] <= 1 for r in meta["interpretation"])
     assert 0 < meta["metrics"]["ce_loss_recovered"] <= 1 and meta["metrics"]["delta_ce"] >= 0
+    assert all("shuffled_score" in r for r in random)
+
+
+def test_tiny_pipeline_compares_pools_paired_and_tests_its_neuron_on_controls(tiny_runs):
+    from explainers.real_model.written import controls, related
+
+    meta = tiny_runs.analysis.meta
+    for kind, p in meta["paired"].items():
+        assert p["interval"][0] <= p["mean"] <= p["interval"][1] or abs(p["mean"]) < 1e-9
+        assert p["wins"] + p["losses"] <= len(meta["concepts"])
+        assert 0 <= meta["matched"]["against"][kind]["draws_won"] <= 1
+    a, b = meta["polysemantic"]["concepts"]
+    assert not related(a, b, controls()["related"])
+    groups = {r["name"] for r in meta["polysemantic"]["controls"] if r["control"]}
+    assert groups == {g for c in (a, b) for g in controls()["related"][c]}
+    held = sum(meta["held_counts"].values())  # every specificity share is of held-out items
+    assert all(r["top_items"] <= max(1, held) for r in meta["specificity"])
+
+
+def test_verdicts_follow_the_interval():
+    from explainers.real_model.summaries import verdict
+
+    assert verdict(0.01, 0.2, "ahead", "behind", "level") == "ahead"
+    assert verdict(-0.2, -0.01, "ahead", "behind", "level") == "behind"
+    assert verdict(-0.01, 0.2, "ahead", "behind", "level") == "level"
+
+
+def test_direction_item_max_reads_each_direction_both_ways():
+    from explainers.real_model.pools import direction_item_max, direction_values, residual_directions
+
+    rng = np.random.default_rng(0)
+    resid = rng.standard_normal((50, 6)).astype(np.float16)
+    items = np.repeat(np.arange(5), 10)
+    d = residual_directions(6, seed=1)["random"]
+    assert np.allclose(np.linalg.norm(d, axis=0), 1, atol=1e-5)
+    out = direction_item_max(resid, np.arange(50), items, 5, d, chunk=7)
+    projection = resid.astype(np.float32) @ d
+    for i in range(5):
+        assert np.allclose(out[i, :6], projection[items == i].max(0), atol=1e-5)
+        assert np.allclose(out[i, 6:], -projection[items == i].min(0), atol=1e-5)
+    units = np.array([0, 8])
+    assert np.allclose(direction_values(resid, np.arange(50), d, units), projection[:, [0, 2]] * [1, -1], atol=1e-5)
+
+
+def test_clean_breakdown_groups_by_source_and_position():
+    from explainers.real_model.measures import clean_breakdown
+
+    losses = [np.array([4.0, 2.0, 2.0, 2.0]), np.array([6.0]), np.array([1.0, 1.0])]
+    by = clean_breakdown(losses, ["wordnet", "fortunes", "written"])
+    assert by["source"] == {"fortunes": 6.0, "wordnet": 2.5, "written": 1.0}
+    assert by["position"][0] == {"from": 2, "to": 4, "loss": 3.5, "tokens": 4}  # 4, 2, 2 and the 6
+    assert by["position"][1] == {"from": 5, "to": 5, "loss": 2.0, "tokens": 1}  # written text is not counted
 
 
 def test_tiny_pipeline_gives_every_chart_and_fact(tiny_runs):
@@ -193,3 +247,20 @@ def test_the_activation_store_in_bfloat16_matches_float32(tiny_runs):
     assert np.linalg.norm(x - y) / np.linalg.norm(x) < 0.05
     x, y = full["neuron_max"].astype(np.float32).ravel(), half["neuron_max"].astype(np.float32).ravel()
     assert full["neuron_max"].shape == half["neuron_max"].shape and np.corrcoef(x, y)[0, 1] > 0.98
+
+
+def test_rerunning_from_the_spliced_block_gives_the_full_forward_logits():
+    """The spliced loss runs the blocks before the edit once and reruns the rest per mode: with no edit,
+    the rerun must give the same logits as the whole model."""
+    import torch
+
+    from explainers.lm.activations import encode, padded
+    from explainers.lm.model import load
+    from explainers.real_model.measures import clean_pass, rerun_from
+
+    lm = load(None, torch.device("cpu"), "float32")
+    ids, attention = padded(encode(lm.tokenizer, ["The dog slept.", "A bridge over the bay, in fog at dawn."]))
+    with torch.no_grad():
+        logits, block_input = clean_pass(lm, 5, ids, attention)
+        again = rerun_from(lm, 5, block_input)
+    assert torch.allclose(logits, again, atol=1e-4)

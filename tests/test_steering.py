@@ -121,7 +121,7 @@ def test_promotion_measures_how_far_a_direction_raises_words_above_the_vocabular
     unembed = rng.normal(size=(500, 8)).astype(np.float32)
     decoder = rng.normal(size=(6, 8))
     decoder[4] = unembed[[7, 9]].sum(0)  # writes words 7 and 9
-    scores = steering.promotion(decoder, unembed, [7, 9], chunk=4)
+    scores = steering.promotion(decoder, unembed, [7, 9])
     assert int(np.argmax(scores)) == 4 and scores[4] > 1
 
 
@@ -309,3 +309,32 @@ def test_steer_command_rejects_an_unknown_concept():
     out = subprocess.run([sys.executable, "-m", "explainers", "steer", "kittens", "feature", "2"],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "kittens" in out.stderr
+
+
+def test_promotion_equals_the_z_score_of_the_full_logits():
+    """The logit-lens score is computed from the unembedding's mean and covariance; it must equal the
+    z-score of the words' logits among all logits, computed the long way."""
+    from explainers.steering.train import promotion
+
+    rng = np.random.default_rng(0)
+    decoder, unembed = rng.standard_normal((40, 12)), rng.standard_normal((500, 12))
+    words = [2, 99, 431]
+    logits = decoder @ unembed.T
+    z = (logits[:, words] - logits.mean(1, keepdims=True)) / logits.std(1, keepdims=True)
+    assert np.allclose(promotion(decoder, unembed, words), z.mean(1), atol=1e-9)
+
+
+def test_answer_losses_match_the_full_forward():
+    """Scoring reads the unembedding only where an answer token is predicted; the losses must equal those
+    of the full forward pass, and an empty answer gives nan."""
+    from explainers.lm.model import load
+
+    lm = load(None, torch.device("cpu"), "float32")
+    prompts = [steering.chat_ids(lm.tokenizer, "Name a pet."), steering.chat_ids(lm.tokenizer, "Say hi.")]
+    answers = [lm.tokenizer("A dog, of course.", add_special_tokens=False).input_ids, []]
+    got = steering.answer_losses(lm, prompts, answers)
+    with torch.no_grad():
+        logits = lm.model(input_ids=torch.tensor([prompts[0] + answers[0]])).logits[0].float()
+    positions = torch.arange(len(prompts[0]) - 1, len(prompts[0]) + len(answers[0]) - 1)
+    expected = -torch.log_softmax(logits[positions], -1)[torch.arange(len(positions)), torch.tensor(answers[0])].mean()
+    assert got[0] == pytest.approx(float(expected), abs=1e-4) and np.isnan(got[1])

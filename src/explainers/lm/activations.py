@@ -3,12 +3,15 @@
 Each item of the corpus is one sequence: a BOS token, then the item's tokens. The BOS's residual norm is
 huge (an attention sink) and it is left out of everything. For every other token the store keeps:
 
-- the residual stream after ``layer`` blocks, the SAE's input;
+- the residual stream after ``layer`` blocks, the SAE's input, and its norm;
 - the activation of a fixed random sample of MLP neurons (blocks 1..``layer``), for the interpretability
   test of random neurons;
 
 and, for every item that a detection test reads (WordNet and written sentences), each MLP neuron's largest
 activation over the item, for every block up to ``layer``. Only the first ``layer`` blocks run.
+
+It also fixes the one attention-sink cutoff every later stage uses: a token whose residual norm passes
+``OUTLIER_FACTOR`` × the median norm is a sink, left out of the statistics and never edited.
 """
 from __future__ import annotations
 
@@ -23,7 +26,10 @@ from ..device import describe, pick
 from ..progress import bar
 from ..timeline import Timeline
 from . import corpus
-from .model import compute_dtype, load, packaged_gguf
+from .edit import edited_residual
+from .model import compute_dtype, load, packaged_gguf, reinitialise
+
+OUTLIER_FACTOR = 10.0  # tokens whose residual norm passes 10 × the median are attention sinks
 
 SOURCES = ("wordnet", "fortunes", "written")
 # The corpus read, by device: a GPU reads about ten times the text.
@@ -43,6 +49,7 @@ class ActivationConfig:
     random_neurons: int = 128  # neurons recorded at every token, drawn before any run
     seed: int = 0
     dtype: str = "float32"  # what the model computes in; the book picks bfloat16 where it is native
+    weights: str = "trained"  # "random": the same architecture re-initialised (a control), seeded by ``seed``
 
 
 def model_files(config: ActivationConfig) -> list:
@@ -80,22 +87,26 @@ def random_neuron_ids(layer: int, mlp_width: int, n: int, seed: int) -> np.ndarr
 
 
 class Recorder:
-    """Forward hooks: the residual after the last kept block, each neuron's max over an item, and the
-    chosen random neurons at every token."""
+    """What one forward pass leaves behind: the residual after the last kept block (captured through
+    ``edited_residual``, with an edit that changes nothing), each neuron's max over an item, and the chosen
+    random neurons at every token. Use it as a context manager."""
 
-    def __init__(self, layers, neuron_ids: np.ndarray, mlp_width: int):
+    def __init__(self, lm, layer: int, neuron_ids: np.ndarray):
+        self.lm, self.layer, mlp_width = lm, layer, lm.mlp_width
         self.resid = None
         self.mask = None  # [batch, seq] bool: real tokens, BOS excluded
         self.neuron_max = None  # [batch, n_layers, mlp_width], or None when not wanted
         self.picked = None  # [batch, seq, n_random]
+        layers = list(lm.layers)[:layer]
         self.by_layer = [np.flatnonzero(neuron_ids // mlp_width == i) for i in range(len(layers))]
         self.index = [torch.from_numpy(neuron_ids[cols] % mlp_width) for cols in self.by_layer]
-        self.handles = [layers[-1].register_forward_hook(self._resid)]
-        self.handles += [layer.mlp.down_proj.register_forward_pre_hook(self._neurons(i))
-                         for i, layer in enumerate(layers)]
+        self.handles = [block.mlp.down_proj.register_forward_pre_hook(self._neurons(i))
+                        for i, block in enumerate(layers)]
+        self.capture = edited_residual(lm, layer, self._resid, limit=float("inf"))
 
-    def _resid(self, module, inputs, output):
-        self.resid = output[0] if isinstance(output, tuple) else output
+    def _resid(self, x):
+        self.resid = x
+        return x
 
     def _neurons(self, i):
         def hook(module, inputs):
@@ -106,9 +117,14 @@ class Recorder:
                 self.neuron_max[:, i] = acts.masked_fill(~self.mask[..., None], float("-inf")).max(dim=1).values
         return hook
 
-    def close(self):
+    def __enter__(self):
+        self.capture.__enter__()
+        return self
+
+    def __exit__(self, *exc):
         for handle in self.handles:
             handle.remove()
+        return self.capture.__exit__(*exc)
 
 
 def run_blocks(lm, ids: torch.Tensor, attention: torch.Tensor | None = None):
@@ -132,11 +148,11 @@ def collect_uncached(config: ActivationConfig, device=None) -> Timeline:
     items = corpus.items(config.corpus)
     corpus_s = time.perf_counter() - started
     lm = load(config.model, device, config.dtype)
+    if config.weights == "random":
+        reinitialise(lm, config.seed)
     load_s = time.perf_counter() - started - corpus_s
-    kept = torch.nn.ModuleList(list(lm.layers)[: config.layer])
-    lm.model.model.layers = kept  # only the blocks up to the SAE's layer run
+    lm.model.model.layers = torch.nn.ModuleList(list(lm.layers)[: config.layer])  # only these blocks run
     neuron_ids = random_neuron_ids(config.layer, lm.mlp_width, config.random_neurons, config.seed)
-    recorder = Recorder(kept, neuron_ids, lm.mlp_width)
 
     encoded = encode(lm.tokenizer, [item.text for item in items], config.max_item_tokens)
     lengths = [len(row) - 1 for row in encoded]  # BOS excluded
@@ -149,25 +165,13 @@ def collect_uncached(config: ActivationConfig, device=None) -> Timeline:
     neuron_max = np.zeros((int(detected.sum()), config.layer, lm.mlp_width), dtype=np.float16)
 
     collect_started = time.perf_counter()
-    for group in bar(batches(lengths, config.batch_tokens), desc="activations"):
-        ids, attention = padded([encoded[i] for i in group])
-        recorder.mask = attention.bool().to(device)
-        recorder.mask[:, 0] = False
-        recorder.picked = torch.zeros((*ids.shape, len(neuron_ids)), device=device)
-        wanted = detected[group]
-        recorder.neuron_max = (torch.zeros((len(group), config.layer, lm.mlp_width), device=device)
-                               if wanted.any() else None)
-        run_blocks(lm, ids.to(device), attention.to(device))
-        out = recorder.resid.float().cpu().numpy()
-        picked = recorder.picked.cpu().numpy()
-        for j, i in enumerate(group):
-            span = slice(starts[i], starts[i + 1])
-            resid[span] = out[j, 1:lengths[i] + 1]
-            neuron_tokens[span] = picked[j, 1:lengths[i] + 1]
-        if wanted.any():
-            neuron_max[detection_row[group[wanted]]] = recorder.neuron_max[torch.from_numpy(wanted)].cpu().numpy()
+    with Recorder(lm, config.layer, neuron_ids) as recorder:
+        for group in bar(batches(lengths, config.batch_tokens), desc="activations"):
+            record_batch(lm, recorder, group, encoded, lengths, starts, detected, detection_row, config, device,
+                         resid, neuron_tokens, neuron_max)
     collect_s = time.perf_counter() - collect_started
-    recorder.close()
+    norms = np.linalg.norm(resid.astype(np.float32), axis=1)
+
 
     token = np.concatenate([row[1:] for row in encoded]).astype(np.int32)
     item_of = np.repeat(np.arange(len(items)), lengths).astype(np.int32)
@@ -177,7 +181,7 @@ def collect_uncached(config: ActivationConfig, device=None) -> Timeline:
 
     return Timeline(
         fixed={
-            "resid": resid, "token": token, "item": item_of, "pos": pos,
+            "resid": resid, "norm": norms.astype(np.float16), "token": token, "item": item_of, "pos": pos,
             "neuron_tokens": neuron_tokens, "neuron_ids": neuron_ids.astype(np.int32),
             "neuron_max": neuron_max.reshape(len(neuron_max), -1),
             "detection_items": np.flatnonzero(detected).astype(np.int32),
@@ -189,7 +193,9 @@ def collect_uncached(config: ActivationConfig, device=None) -> Timeline:
             "config": asdict(config), "labels": labels, "sources": list(SOURCES),
             "model": lm.source.rsplit("/", 1)[-1],
             "n_layers": lm.n_layers, "width": lm.width, "mlp_width": lm.mlp_width,
-            "n_items": len(items), "n_tokens": n_tokens,
+            "n_items": len(items), "n_tokens": n_tokens, "weights": config.weights,
+            # the one attention-sink cutoff: every stage reads it from here
+            "median_norm": float(np.median(norms)), "sink_limit": float(OUTLIER_FACTOR * np.median(norms)),
             "tokens_by_source": {s: int(sum(n for n, item in zip(lengths, items) if item.source == s)) for s in SOURCES},
             "items_by_source": {s: sum(item.source == s for item in items) for s in SOURCES},
             "corpus_s": round(corpus_s, 2), "load_s": round(load_s, 2), "collect_s": round(collect_s, 2),
@@ -198,6 +204,27 @@ def collect_uncached(config: ActivationConfig, device=None) -> Timeline:
             "run": describe(device),
         },
     )
+
+
+def record_batch(lm, recorder, group, encoded, lengths, starts, detected, detection_row, config, device,
+                 resid, neuron_tokens, neuron_max) -> None:
+    """Run one batch of items and write what the recorder caught into the store's arrays."""
+    ids, attention = padded([encoded[i] for i in group])
+    recorder.mask = attention.bool().to(device)
+    recorder.mask[:, 0] = False
+    recorder.picked = torch.zeros((*ids.shape, neuron_tokens.shape[1]), device=device)
+    wanted = detected[group]
+    recorder.neuron_max = (torch.zeros((len(group), config.layer, lm.mlp_width), device=device)
+                           if wanted.any() else None)
+    run_blocks(lm, ids.to(device), attention.to(device))
+    out = recorder.resid.float().cpu().numpy()
+    picked = recorder.picked.cpu().numpy()
+    for j, i in enumerate(group):
+        span = slice(starts[i], starts[i + 1])
+        resid[span] = out[j, 1:lengths[i] + 1]
+        neuron_tokens[span] = picked[j, 1:lengths[i] + 1]
+    if wanted.any():
+        neuron_max[detection_row[group[wanted]]] = recorder.neuron_max[torch.from_numpy(wanted)].cpu().numpy()
 
 
 @cached(data=model_files)

@@ -3,7 +3,8 @@
 A unit's score for an item is its largest activation over the item's tokens. The unit is chosen on the
 training items (best ROC AUC) and scored on the held-out items, with a bootstrap 95 % interval. Pools of
 different sizes are compared twice: as they are, and matched (the best of N random units from each pool,
-the same N, over many draws), since the best of a larger pool is higher by chance alone.
+the same N, over many draws): a larger pool offers more candidates, so its best unit tends to be better
+on held-out items too, from the breadth of the search alone.
 """
 from __future__ import annotations
 
@@ -55,17 +56,28 @@ def auc_matrix(scores: np.ndarray, positives: np.ndarray, chunk: int = 2048, dev
     return out
 
 
-def bootstrap_interval(scores: np.ndarray, positive: np.ndarray, n: int = 1000, seed: int = 0):
-    """The 2.5th and 97.5th percentiles of one unit's AUC over ``n`` resamples of the items."""
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(scores), size=(n, len(scores)))
+def bootstrap_draws(n_items: int, n: int, seed: int) -> np.ndarray:
+    """``[n, n_items]``: ``n`` resamples of the items, with replacement. Sharing one set of draws between
+    two units makes their bootstrap paired."""
+    return np.random.default_rng(seed).integers(0, n_items, size=(n, n_items))
+
+
+def bootstrap_aucs(scores: np.ndarray, positive: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """One unit's AUC on each resample of ``draws`` (nan where a resample holds one class only)."""
     p = np.asarray(positive, dtype=bool)[draws]
     n_pos = p.sum(1)
     n_neg = p.shape[1] - n_pos
     both = (n_pos > 0) & (n_neg > 0)  # a resample with one class only has no AUC
     ranked = ranks(np.asarray(scores)[draws[both]], axis=1)  # all resamples ranked at once
-    values = (np.where(p[both], ranked, 0).sum(1) - n_pos[both] * (n_pos[both] + 1) / 2) / (n_pos[both] * n_neg[both])
-    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
+    out = np.full(len(draws), np.nan)
+    out[both] = (np.where(p[both], ranked, 0).sum(1) - n_pos[both] * (n_pos[both] + 1) / 2) / (n_pos[both] * n_neg[both])
+    return out
+
+
+def bootstrap_interval(scores: np.ndarray, positive: np.ndarray, n: int = 1000, seed: int = 0):
+    """The 2.5th and 97.5th percentiles of one unit's AUC over ``n`` resamples of the items."""
+    values = bootstrap_aucs(scores, positive, bootstrap_draws(len(scores), n, seed))
+    return float(np.nanpercentile(values, 2.5)), float(np.nanpercentile(values, 97.5))
 
 
 def best_units(train_auc: np.ndarray, test_auc: np.ndarray, pool: np.ndarray | None = None):

@@ -146,3 +146,23 @@ def save_copy(model, tokenizer, folder: Path) -> None:
         tmp.rename(folder)
     except Exception:  # a full disk, a transformers that refuses: the next load dequantizes again
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def reinitialise(lm: LanguageModel, seed: int = 0) -> None:
+    """Replace every weight by a fresh draw of the architecture's own initialisation: linear and embedding
+    weights normal with the config's ``initializer_range``, norm gains 1, biases 0. The tokenizer stays.
+    This is the random-weights control of Heap et al. (2025): what an SAE finds in a model that learned
+    nothing."""
+    import torch
+
+    std = getattr(lm.model.config, "initializer_range", 0.02)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in lm.model.named_parameters():
+            if name.endswith("norm.weight"):
+                param.fill_(1.0)
+            elif name.endswith("bias"):
+                param.zero_()
+            else:
+                draw = torch.randn(param.shape, generator=generator) * std
+                param.copy_(draw.to(param.dtype))

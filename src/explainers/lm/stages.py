@@ -1,11 +1,12 @@
 """The language-model chapters' shared pipeline, each stage a cached run done once:
 
 corpus → activations (``activations.collect``) → SAE (``train``) → codes (``codes``): the SAE's code for
-every token. The real-model chapter's analysis, the labelling of features and the steering runs all read
-these same codes.
+every token. ``stages(config)`` gathers them into one ``LanguageRun``, with the kept-token mask and the one
+attention-sink cutoff; the real-model analysis, the steering runs and the feature browser all read it.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -19,7 +20,6 @@ from .codes import SparseCodes, encode
 from .corpus import CorpusConfig
 from .sae import SAEConfig, TopKSAE, train_sae
 
-OUTLIER_FACTOR = 10.0  # tokens whose residual norm passes 10 × the median are attention sinks: left out
 DENSITY_BINS = np.linspace(-5, 0, 26)  # log10 of a latent's firing density
 
 # What each device trains: a GPU reads about ten times the text and trains a wider SAE on it.
@@ -54,9 +54,8 @@ def tiny_config() -> ChapterConfig:
 
 
 def kept_tokens(acts: Timeline) -> np.ndarray:
-    """True for tokens in the statistics: not a sink whose norm dwarfs the rest."""
-    norms = np.linalg.norm(acts["resid"].astype(np.float32), axis=1)
-    return norms < OUTLIER_FACTOR * np.median(norms)
+    """True for tokens in the statistics: not a sink whose norm passes the store's cutoff."""
+    return acts["norm"].astype(np.float32) < acts.meta["sink_limit"]
 
 
 def token_test(acts: Timeline) -> np.ndarray:
@@ -81,6 +80,12 @@ def sae_from(timeline: Timeline, device=None) -> TopKSAE:
     return sae.to(device).eval().requires_grad_(False)
 
 
+def held_out_rows(keep: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """About 4,000 held-out vectors, evenly spaced: the SAE's held-out curve is measured on them."""
+    rows = np.flatnonzero(keep & test)
+    return rows[:: max(1, len(rows) // 4000)]
+
+
 def _files(config: ChapterConfig):
     return model_files(config.activations)
 
@@ -94,7 +99,7 @@ def train(config: ChapterConfig) -> Timeline:
     test = token_test(acts)
     resid = torch.from_numpy(acts["resid"].astype(np.float32))
     rows = torch.from_numpy(np.flatnonzero(keep & ~test))
-    held_rows = torch.from_numpy(np.flatnonzero(keep & test)[:: max(1, int((keep & test).sum()) // 4000)])
+    held_rows = torch.from_numpy(held_out_rows(keep, test))
     sae, curves, info = train_sae(resid[rows], config.sae, device, held_out=resid[held_rows])
     shown = display_frames(len(curves["step"]), 120)
     hist = np.stack([density_histogram(d) for d in curves["density"]])
@@ -128,3 +133,46 @@ def codes(config: ChapterConfig) -> Timeline:
 def sparse_codes(config: ChapterConfig) -> SparseCodes:
     done = codes(config)
     return SparseCodes(done["indices"], done["values"], done.meta["d_sae"])
+
+
+@dataclass(eq=False)
+class LanguageRun:
+    """One chapter config's stages, built once: what every language-model page reads."""
+    config: ChapterConfig
+    acts: Timeline  # the activation store (``activations.collect``)
+    trained: Timeline  # the SAE's run (``train``)
+    codes: SparseCodes  # every token's SAE code
+    keep: np.ndarray  # [tokens] bool: not an attention sink
+    test: np.ndarray  # [tokens] bool: a token of a held-out item
+
+    @property
+    def layer(self) -> int:
+        return self.config.activations.layer
+
+    @property
+    def sink_limit(self) -> float:
+        """Positions whose residual norm passes this are sinks: left out of statistics, never edited."""
+        return float(self.acts.meta["sink_limit"])
+
+    @property
+    def median_norm(self) -> float:
+        return float(self.acts.meta["median_norm"])
+
+    @property
+    def n_items(self) -> int:
+        return len(self.acts["item_source"])
+
+    def item_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each item's first token row and one past its last (items are stored contiguously, in order)."""
+        starts = np.searchsorted(self.acts["item"], np.arange(self.n_items))
+        return starts, np.append(starts[1:], len(self.acts["item"]))
+
+    def sae(self, device=None) -> TopKSAE:
+        return sae_from(self.trained, device)
+
+
+@functools.lru_cache(maxsize=4)
+def stages(config: ChapterConfig) -> LanguageRun:
+    """The stages of ``config``, each from the cache when nothing changed, held once per process."""
+    acts = collect(config.activations)
+    return LanguageRun(config, acts, train(config), sparse_codes(config), kept_tokens(acts), token_test(acts))

@@ -11,6 +11,7 @@ from .. import palette
 from ..embed import Chart
 from ..figure import book_figure
 from ..player import Player
+from .summaries import POOL_LABELS, median_interval, pool_scores
 
 PAGE = "real-model"
 TRAINING_ID = "real-model-sae-training"
@@ -18,14 +19,17 @@ DENSITY_ID = "real-model-density"
 AUC_ID = "real-model-auc"
 INTERPRETABILITY_ID = "real-model-interpretability"
 PETS_ID = "real-model-dog-cat"
+SCALE_ID = "real-model-scale"
 CHARTS = {
     TRAINING_ID: "Training a TopK SAE on SmolLM2's residual stream",
     DENSITY_ID: "Feature density of the SAE's latents",
     AUC_ID: "Detecting WordNet concepts: the best single feature against the best single neuron",
-    INTERPRETABILITY_ID: "How well an automatic explanation predicts random features and random neurons",
+    INTERPRETABILITY_ID: "How well an automatic explanation predicts random units of four kinds, against its floor",
     PETS_ID: "A dog sentence and a cat sentence in the SAE's latent space",
+    SCALE_ID: "What more text buys the SAE: held-out explained variance against training vectors read",
 }
 NEURON_COLOUR = "#ff7f0e"
+CONTROL_COLOURS = {"basis": "#2ca02c", "random": "#7f7f7f"}
 FEATURE_COLOUR = palette.DATA
 DOG, CAT = "#8c564b", "#9467bd"
 
@@ -113,18 +117,21 @@ def auc_chart(analysis, chart_id: str = AUC_ID) -> Chart:
     labels = list(concepts)[::-1]
     names = [concepts[c] for c in labels]
     low = min(0.5, min(r["low"] for r in rows.values()) - 0.02)
-    figure = book_figure("Held-out AUC of the best single unit (bars: 95 % bootstrap interval)", 70 + 26 * len(names),
+    figure = book_figure("Held-out AUC of the best single unit (bars: 95 % bootstrap interval)", 90 + 34 * len(names),
                          y_range=FactorRange(*names), x_range=Range1d(low, 1.0),
                          x_axis_label="AUC on held-out WordNet items (0.5 = chance, 1 = perfect)")
-    for kind, colour, offset, legend in (("feature", FEATURE_COLOUR, 0.17, "best SAE feature"),
-                                         ("neuron", NEURON_COLOUR, -0.17, "best neuron")):
+    kinds = [("feature", FEATURE_COLOUR, 0.27, "best SAE feature", "circle"),
+             ("neuron", NEURON_COLOUR, 0.09, "best neuron", "square"),
+             ("basis", CONTROL_COLOURS["basis"], -0.09, "best residual coordinate", "triangle"),
+             ("random", CONTROL_COLOURS["random"], -0.27, "best random direction", "diamond")]
+    for kind, colour, offset, legend, marker in [k for k in kinds if (labels[0], k[0]) in rows]:
         source = ColumnDataSource({"concept": names, "auc": [rows[(c, kind)]["auc"] for c in labels],
                                    "low": [rows[(c, kind)]["low"] for c in labels],
                                    "high": [rows[(c, kind)]["high"] for c in labels]})
         y = dodge("concept", offset, range=figure.y_range)
         figure.hbar(y=y, left="low", right="high", height=0.08, source=source, fill_color=colour, line_color=None)
-        figure.scatter(y=y, x="auc", source=source, size=8, marker="circle" if kind == "feature" else "square",
-                       fill_color=colour, line_color=colour, legend_label=legend)
+        figure.scatter(y=y, x="auc", source=source, size=7, marker=marker, fill_color=colour, line_color=colour,
+                       legend_label=legend)
     figure.add_layout(Span(location=0.5, dimension="height", line_dash="dotted", line_color=palette.MUTED, line_width=2))
     figure.ygrid.grid_line_color = None
     figure.legend.orientation = "horizontal"
@@ -133,29 +140,28 @@ def auc_chart(analysis, chart_id: str = AUC_ID) -> Chart:
 
 
 def interpretability_chart(analysis, chart_id: str = INTERPRETABILITY_ID) -> Chart:
-    """The distribution of explanation scores: random features against random neurons; the concept units'
-    scores as marks underneath."""
+    """Every random unit's explanation score, one row per pool, with the median and its 95 % interval; the
+    bottom row is the floor: each random unit scored with another unit's explanation."""
     records = analysis.meta["interpretation"]
-    edges = np.linspace(-0.2, 1.0, 25)
-    figure = book_figure("Explanation score on held-out text (correlation of prediction and activation)", 280,
-                         x_range=Range1d(float(edges[0]), float(edges[-1])),
-                         x_axis_label="score (0: no better than nothing, 1: predicts every activation)",
-                         y_axis_label="share of units")
-    top = 0.0
-    for kind, colour, legend in (("feature", FEATURE_COLOUR, "random SAE features"), ("neuron", NEURON_COLOUR, "random neurons")):
-        scores = np.clip([r["score"] for r in records if r["kind"] == kind and r["why"] == "random"], edges[0], edges[-1])
-        counts, _ = np.histogram(scores, edges)
-        share = counts / max(1, len(scores))
-        top = max(top, float(share.max()))
-        figure.quad(left=edges[:-1], right=edges[1:], bottom=0, top=share, fill_color=colour, line_color=colour,
-                    fill_alpha=0.35, legend_label=f"{legend} ({len(scores)})")
-    figure.y_range = Range1d(-0.08 * top, top * 1.15)
-    for kind, colour, y in (("feature", FEATURE_COLOUR, -0.03), ("neuron", NEURON_COLOUR, -0.06)):
-        scores = [r["score"] for r in records if r["kind"] == kind and r["why"] == "concept"]
-        figure.scatter(x=scores, y=[y * top] * len(scores), marker="dash", size=12, angle=np.pi / 2,
-                       line_color=colour, line_width=2, legend_label=f"concept {kind}s (ticks)")
-    figure.legend.orientation = "horizontal"
-    figure.add_layout(figure.legend[0], "above")  # inside, it would cover the bars
+    pools = pool_scores(records)
+    order = [k for k in ("feature", "neuron", "basis", "random", "shuffled") if k in pools]
+    names = [f"{POOL_LABELS[k]} ({len(pools[k])})" for k in order][::-1]
+    colours = {"feature": FEATURE_COLOUR, "neuron": NEURON_COLOUR, **CONTROL_COLOURS, "shuffled": palette.MUTED}
+    figure = book_figure("Explanation score on held-out text, per random unit (bar: median, 95 % interval)",
+                         80 + 44 * len(names), y_range=FactorRange(*names), x_range=Range1d(-0.25, 1.0),
+                         x_axis_label="score: correlation of prediction and activation (0: no better than nothing)")
+    rng = np.random.default_rng(0)
+    for kind, name in zip(order, names[::-1]):
+        values = pools[kind]
+        jitter = rng.uniform(-0.25, 0.25, len(values))
+        source = ColumnDataSource({"x": np.clip(values, -0.25, 1.0), "y": [(name, float(j)) for j in jitter]})
+        figure.scatter(x="x", y="y", source=source, size=5, fill_color=colours[kind], line_color=None, fill_alpha=0.45)
+        median_, low, high = median_interval(values)
+        figure.hbar(y=[name], left=[low], right=[high], height=0.12, fill_color=palette.CURRENT, line_color=None)
+        figure.scatter(x=[median_], y=[name], marker="dash", size=22, angle=np.pi / 2, line_color=palette.CURRENT,
+                       line_width=3)
+    figure.add_layout(Span(location=0, dimension="height", line_dash="dotted", line_color=palette.MUTED, line_width=2))
+    figure.ygrid.grid_line_color = None
     return Chart(chart_id, CHARTS[INTERPRETABILITY_ID], column(figure, sizing_mode="stretch_width"))
 
 
@@ -193,11 +199,42 @@ def pets_chart(analysis, chart_id: str = PETS_ID, per_sentence: int = 12) -> Cha
                  column(*figures, sizing_mode="stretch_width"))
 
 
+def scale_chart(records: dict, chart_id: str = SCALE_ID) -> Chart:
+    """The recorded scale points (the book's SAE trained on shares of its vectors, and the book's own run),
+    and the recorded GPU run of a wider SAE beside them."""
+    record = records.get("scale")
+    figure = book_figure("Held-out explained variance against training vectors read", 280, x_axis_type="log",
+                         x_axis_label="training vectors read (log scale)", y_axis_label="held-out explained variance",
+                         y_range=Range1d(0, 1))
+    if record is None:
+        figure.add_layout(Label(x=10, y=100, x_units="screen", y_units="screen", text="no scale record yet", tags=["ink"]))
+        return Chart(chart_id, CHARTS[SCALE_ID], column(figure, sizing_mode="stretch_width"))
+    points = record["points"]
+    source = ColumnDataSource({"x": [p["vectors"] for p in points], "y": [p["held_out_explained_variance"] for p in points]})
+    figure.line("x", "y", source=source, color=palette.DATA, line_width=2)
+    figure.scatter("x", "y", source=source, size=9, color=palette.DATA,
+                   legend_label=f"this SAE's recipe, block {record['layer']}, {record['d_sae']:,} features (CPU)")
+    reference = record.get("reference")
+    low = min(p["vectors"] for p in points) / 1.5
+    high = max(p["vectors"] for p in points) * 1.5
+    if reference:
+        figure.scatter([reference["vectors"]], [reference["held_out_explained_variance"]], size=11, marker="diamond",
+                       color=NEURON_COLOUR, legend_label=f"recorded GPU run: block {reference['layer']}, "
+                                                         f"{reference['d_sae']:,} features")
+        high = max(high, reference["vectors"] * 1.5)
+    figure.x_range = Range1d(low, high)
+    figure.xaxis.formatter = NumeralTickFormatter(format="0a")
+    figure.legend.location = "bottom_right"
+    return Chart(chart_id, CHARTS[SCALE_ID], column(figure, sizing_mode="stretch_width"))
+
+
 def chart(chart_id: str, runs) -> Chart:
-    """One of the chapter's charts by its id, from ``train.runs()``: ``(trained SAE, analysis)``."""
-    trained, analysis = runs
+    """One of the chapter's charts by its id, from ``train.runs()``."""
+    trained, analysis = runs.trained, runs.analysis
     if chart_id == TRAINING_ID:
         return training_chart(trained)
+    if chart_id == SCALE_ID:
+        return scale_chart(runs.records)
     builders = {DENSITY_ID: density_chart, AUC_ID: auc_chart, INTERPRETABILITY_ID: interpretability_chart,
                 PETS_ID: pets_chart}
     if chart_id not in builders:

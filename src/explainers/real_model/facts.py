@@ -9,6 +9,12 @@ import numpy as np
 
 from ..markup import Html
 from ..lm.shading import _html, shaded_tokens, table
+from .random_weights import summary
+from .written import controls
+from .summaries import POOL_LABELS, mean_interval, median_difference, median_interval, pool_scores, verdict
+
+KIND_NAMES = {"feature": "features", "neuron": "neurons", "basis": "residual coordinates",
+              "random": "random residual directions"}
 
 # How the page names the number type the model computed in.
 PRECISION = {"float32": "32-bit floats (float32)",
@@ -49,8 +55,10 @@ def feature_cards(analysis) -> Html:
         snippets = "".join(shaded_tokens(s["tokens"], s["values"], scale) for s in card["snippets"])
         out.append(
             f'<div class="lm-card"><h4>Feature #{card["feature"]}</h4>'
-            f'<div class="lm-meta">chosen for: {html.escape(card["why"])} · density {card["density"]:.2%} '
-            f'({card["fires_on"]:,} tokens) · max {scale:.2f}</div>'
+            f'<div class="lm-meta">chosen as the best detector of: {html.escape(card["why"])} · density '
+            f'{card["density"]:.2%} ({card["fires_on"]:,} tokens) · max {scale:.2f}</div>'
+            f'<div class="lm-meta">what its strongest training text says it is: {html.escape(card["explanation"])} '
+            f'(score on held-out text {card["score"]:.2f})</div>'
             f'{_histogram_svg(card["histogram"], card["edges"])}'
             f'<div class="lm-meta">nonzero activations, {card["edges"][0]:.2f} to {card["edges"][-1]:.2f}</div>'
             f'{snippets}</div>')
@@ -115,10 +123,58 @@ def _unit(record, runs) -> str:
 def specificity_table(runs) -> Html:
     meta = runs[1].meta
     by = {(r["concept"], r["kind"]): r for r in meta["specificity"]}
-    out = [(html.escape(name), f"{by[(c, 'feature')]['share']:.0%}", f"{by[(c, 'neuron')]['share']:.0%}",
-            f"{by[(c, 'feature')]['base_rate']:.1%}") for c, name in meta["concepts"].items()]
-    return table(("concept", "feature: top 1 % about it", "neuron: top 1 % about it", "all items about it"),
-                 out, numeric=(1, 2, 3))
+    out = []
+    for c, name in meta["concepts"].items():
+        f, n = by[(c, "feature")], by[(c, "neuron")]
+        winner = "feature" if f["share"] > n["share"] else "neuron" if n["share"] > f["share"] else "tie"
+        out.append((html.escape(name), f"{f['share']:.0%}", f"{n['share']:.0%}", f"{f['base_rate']:.1%}", winner))
+    return table(("concept", "feature: top 1 % about it", "neuron: top 1 % about it", "all held-out items about it",
+                  "more specific"), out, numeric=(1, 2, 3))
+
+
+def paired_table(runs) -> Html:
+    """Features against each other pool: the paired difference of held-out AUC, best unit against best unit
+    and with pools matched for size."""
+    meta = runs[1].meta
+    rows = []
+    for kind, p in meta["paired"].items():
+        m = meta["matched"]["against"][kind]
+        rows.append((f"features − {KIND_NAMES[kind]} ({meta['pool_sizes'][kind]:,})",
+                     f"{p['mean']:+.3f} <small>({p['interval'][0]:+.3f} to {p['interval'][1]:+.3f})</small>",
+                     f"{p['wins']} / {p['losses']}",
+                     f"{m['mean']:+.3f} <small>({m['interval'][0]:+.3f} to {m['interval'][1]:+.3f})</small>",
+                     f"{m['draws_won']:.0%}"))
+    return table(("comparison (pool size)", "best unit: mean AUC difference (95 %)", "concepts won / lost",
+                  f"best of {meta['matched_n']:,}: mean difference (95 %)", "draws features win"), rows,
+                 numeric=(1, 3, 4))
+
+
+def control_table(controls: list[dict], what: str, concepts: dict) -> Html:
+    """One unit's AUC on each concept and each related control group, against the other written topics."""
+    rows = [(html.escape(r["description"] or f"{concepts.get(r['name'], r['name'])}: its concept, held out"), r["n"],
+             f"{r['auc']:.2f} <small>({r['low']:.2f}–{r['high']:.2f})</small>") for r in controls]
+    return _join(_html(f"<p class='lm-meta'>{html.escape(what)}</p>"),
+                 table(("sentences", "n", "AUC against other topics (95 %)"), rows, numeric=(1, 2)))
+
+
+def _join(*parts: Html) -> Html:
+    return Html("".join(p.text for p in parts))
+
+
+def polysemantic_controls(analysis) -> Html:
+    poly, first = analysis.meta["polysemantic"], analysis.meta["first_polysemantic"]
+    concepts = analysis.meta["written_concepts"]
+    out = control_table(poly["controls"], f"Neuron {poly['index']} of block {poly['layer'] + 1}", concepts)
+    if first["unit"] != poly["unit"] or first["concepts"] != poly["concepts"]:
+        out = _join(control_table(first["controls"], f"The first candidate: neuron {first['index']} of block "
+                                                     f"{first['layer'] + 1}", concepts), out)
+    return out
+
+
+def feature_controls(analysis) -> Html:
+    second = analysis.meta["second"]
+    return _join(*(control_table(second[f"{c}_feature"]["controls"], f"Feature #{second[f'{c}_feature']['unit']}",
+                                 analysis.meta["written_concepts"]) for c in ("golden_gate", "apple_company")))
 
 
 def _medians(records, kind, why) -> float:
@@ -128,7 +184,7 @@ def _medians(records, kind, why) -> float:
 
 def facts(runs) -> dict:
     """Every number the chapter's text quotes, and the sentences that depend on them."""
-    trained, analysis = runs
+    trained, analysis = runs.trained, runs.analysis
     meta, m = analysis.meta, analysis.meta["metrics"]
     collect = trained.meta["collect"]
     config = trained.meta["config"]
@@ -137,8 +193,8 @@ def facts(runs) -> dict:
     concepts = list(meta["concepts"])
     f_auc = np.array([rows[(c, "feature")]["auc"] for c in concepts])
     n_auc = np.array([rows[(c, "neuron")]["auc"] for c in concepts])
-    matched_f = np.array(meta["matched"]["feature"]["per_draw_mean"])
-    matched_n = np.array(meta["matched"]["neuron"]["per_draw_mean"])
+    matched_f = np.array(meta["matched"]["pools"]["feature"]["per_draw_mean"])
+    matched_n = np.array(meta["matched"]["pools"]["neuron"]["per_draw_mean"])
     records = meta["interpretation"]
     spec = {(r["concept"], r["kind"]): r for r in meta["specificity"]}
     second, poly = meta["second"], meta["polysemantic"]
@@ -175,13 +231,14 @@ def facts(runs) -> dict:
         "dead_pct": f"{m['dead_fraction']:.1%}", "dense_pct": f"{m['dense_fraction']:.1%}",
         "dense_cutoff": f"{m['dense_cutoff']:.0%}",
         "n_features": f"{meta['pool_sizes']['feature']:,}", "n_neurons": f"{meta['pool_sizes']['neuron']:,}",
+        "n_basis": f"{meta['pool_sizes']['basis']:,}",
         "mean_feature_auc": float(f_auc.mean()), "mean_neuron_auc": float(n_auc.mean()),
         "feature_wins": int((f_auc > n_auc).sum()), "neuron_wins": int((n_auc > f_auc).sum()),
         "matched_n": f"{meta['matched_n']:,}", "matched_draws": meta["matched_draws"],
         "matched_feature": float(np.median(matched_f)), "matched_neuron": float(np.median(matched_n)),
         "matched_feature_low": float(np.percentile(matched_f, 2.5)), "matched_feature_high": float(np.percentile(matched_f, 97.5)),
         "matched_neuron_low": float(np.percentile(matched_n, 2.5)), "matched_neuron_high": float(np.percentile(matched_n, 97.5)),
-        "matched_feature_better": f"{np.mean(matched_f > matched_n):.0%}",
+        "matched_feature_better": f"{meta['matched']['against']['neuron']['draws_won']:.0%}",
         "bootstrap": f"{meta['bootstrap']:,}",
         "n_random_features": sum(r["kind"] == "feature" and r["why"] == "random" for r in records),
         "n_random_neurons": sum(r["kind"] == "neuron" and r["why"] == "random" for r in records),
@@ -217,22 +274,181 @@ def facts(runs) -> dict:
                 "dog_feature": f"#{spec[('dog', 'feature')]['unit']}"}
     feature_spec = float(np.mean([r["share"] for r in meta["specificity"] if r["kind"] == "feature"]))
     neuron_spec = float(np.mean([r["share"] for r in meta["specificity"] if r["kind"] == "neuron"]))
-    # each verdict: (feature side, neuron side, if features are ahead, if neurons are, if level)
-    verdicts = {
-        "detection_verdict": (out["mean_feature_auc"], out["mean_neuron_auc"],
-                              "the best single feature detects the concepts better than the best single neuron",
-                              "the best single neuron detects the concepts better than the best single feature",
-                              "the best single feature and the best single neuron detect the concepts about equally well"),
-        "matched_verdict": (out["matched_feature"], out["matched_neuron"],
-                            "features come out ahead", "neurons come out ahead", "the two pools are level"),
-        "interpretation_verdict": (out["median_random_feature"], out["median_random_neuron"],
-                                   "explanations predict random features better than random neurons",
-                                   "explanations predict random neurons better than random features",
-                                   "explanations predict random features and random neurons about equally well"),
-        "spec_verdict": (feature_spec, neuron_spec,
-                         "the features' strongest activations are more often about their concept than the neurons'",
-                         "the neurons' strongest activations are more often about their concept than the features'",
-                         "features and neurons are about equally specific"),
-    }
+    out |= paired_facts(meta) | interpretation_facts(records) | control_facts(meta) | clean_loss_facts(m)
+    out |= record_facts(runs)
+    activity = m["mlp_activity"]
+    out |= {"mlp_neurons": activity["neurons"], "mlp_zero": f"{activity['exactly_zero']:.1%}",
+            "mlp_tenth": f"{activity['above_tenth_of_peak']:.1%}", "mlp_half": f"{activity['above_half_of_peak']:.2%}",
+            "mlp_verdict": ("by that measure most neurons are quiet on a typical token, though almost none is exactly zero"
+                            if activity["above_tenth_of_peak"] < 0.25 else
+                            "by that measure many neurons are active on a typical token")}
+    neuron_specific = [meta["concepts"][r["concept"]] for r in meta["specificity"] if r["kind"] == "neuron"
+                       and r["share"] > spec[(r["concept"], "feature")]["share"]]
+    out |= {"spec_feature": feature_spec, "spec_neuron": neuron_spec, "spec_top_items": meta["specificity"][0]["top_items"],
+            "spec_neuron_wins": len(neuron_specific), "spec_neuron_concepts": ", ".join(neuron_specific) or "none"}
+    diff, low, high = mean_interval([spec[(c, "feature")]["share"] - spec[(c, "neuron")]["share"] for c in concepts])
+    out |= {"spec_diff": diff, "spec_diff_low": low, "spec_diff_high": high,
+            "spec_verdict": verdict(low, high, "the features' strongest held-out activations are more often about their concept than the neurons'",
+                                    "the neurons' strongest held-out activations are more often about their concept than the features'",
+                                    "the interval includes zero: neither is shown to be more specific")}
+    verdicts = {}
     out |= {name: compare(*args) for name, args in verdicts.items()}
     return out
+
+
+def paired_facts(meta) -> dict:
+    """Features against neurons (and the residual controls), paired: the verdicts follow the intervals."""
+    out = {}
+    for kind, p in meta["paired"].items():
+        m = meta["matched"]["against"][kind]
+        out |= {f"paired_{kind}": p["mean"], f"paired_{kind}_low": p["interval"][0], f"paired_{kind}_high": p["interval"][1],
+                f"matched_{kind}_diff": m["mean"], f"matched_{kind}_diff_low": m["interval"][0],
+                f"matched_{kind}_diff_high": m["interval"][1], f"matched_{kind}_won": f"{m['draws_won']:.0%}"}
+    p, m = meta["paired"]["neuron"], meta["matched"]["against"]["neuron"]
+    out["detection_verdict"] = verdict(*p["interval"], "the best single feature detects the concepts better than the best single neuron",
+                                       "the best single neuron detects the concepts better than the best single feature",
+                                       "the interval of the difference includes zero: neither the best feature nor the best neuron is shown to detect better")
+    out["matched_verdict"] = verdict(*m["interval"], "features come out ahead", "neurons come out ahead",
+                                     "the interval includes zero: neither pool is shown to be ahead")
+    controls = [verdict(*meta["paired"][k]["interval"], "ahead of", "behind", "level with")
+                + f" {KIND_NAMES[k]}" for k in ("basis", "random") if k in meta["paired"]]
+    out["controls_verdict"] = " and ".join(controls)
+    return out
+
+
+def interpretation_facts(records) -> dict:
+    pools = pool_scores(records)
+    out = {}
+    for kind, values in pools.items():
+        median_, low, high = median_interval(values)
+        out |= {f"interp_{kind}": median_, f"interp_{kind}_low": low, f"interp_{kind}_high": high}
+    diff, low, high = median_difference(pools["feature"], pools["neuron"])
+    out |= {"interp_diff": diff, "interp_diff_low": low, "interp_diff_high": high}
+    out["interpretation_verdict"] = verdict(low, high, "explanations predict random features better than random neurons",
+                                            "explanations predict random neurons better than random features",
+                                            "the interval includes zero: explanations are not shown to predict one better than the other")
+    floor_low = out["interp_shuffled_high"]
+    above = [POOL_LABELS[k] for k in ("feature", "neuron", "basis", "random") if k in pools and out[f"interp_{k}_low"] > floor_low]
+    out["floor_verdict"] = (("the " + " and the ".join(above) + " score above it") if above else
+                            "no pool scores clearly above it")
+    return out
+
+
+def control_facts(meta) -> dict:
+    """What the control sentences say about each candidate neuron: a group related to both of its concepts
+    that fires it means one broader meaning; a group related to one concept widens that side only."""
+    poly, first = meta["polysemantic"], meta["first_polysemantic"]
+    concepts = meta["written_concepts"]
+    table = controls()["related"]
+    out = {"first_poly_neuron": f"{first['index']}", "first_poly_block": first["layer"] + 1,
+           "first_poly_a": concept_name(first["concepts"][0], concepts),
+           "first_poly_b": concept_name(first["concepts"][1], concepts)}
+    for name, p in (("poly", poly), ("first_poly", first)):
+        a, b = p["concepts"]
+        shared = set(table.get(a, ())) & set(table.get(b, ()))
+        fired = [r for r in p["controls"] if r["control"] and r["low"] > 0.5]
+        both = [r["description"] for r in fired if r["name"] in shared]
+        one = [r["description"] for r in fired if r["name"] not in shared]
+        if both:
+            text = (f"it also fires reliably on {' and on '.join(both)}, which both of its concepts belong to"
+                    + (f" (and on {' and on '.join(one)})" if one else "")
+                    + ": it looks like one broader meaning, not two unrelated ones")
+        elif one:
+            text = (f"it also fires reliably on {' and on '.join(one)}, so one of its meanings is broader than "
+                    f"its concept; no control group shared by the two fires it, so the two meanings stay unrelated")
+        else:
+            text = "none of its control groups fires it reliably above chance"
+        out[f"{name}_controls_verdict"] = text
+        out[f"{name}_confounded"] = bool(both)
+    for concept in ("golden_gate", "apple_company"):
+        fired = [r["description"] for r in meta["second"][f"{concept}_feature"]["controls"] if r["control"] and r["low"] > 0.5]
+        out[f"{concept}_feature_controls"] = (f"fires reliably on {' and on '.join(fired)} as well" if fired else
+                                              "fires on none of its control groups reliably above chance")
+    return out
+
+
+def clean_loss_facts(metrics) -> dict:
+    by = metrics["clean_loss_by"]
+    first, last = by["position"][0], by["position"][-1]
+    return {"clean_first": first["loss"], "clean_first_to": first["to"], "clean_last": last["loss"],
+            "clean_last_from": last["from"], "clean_wordnet": by["source"].get("wordnet", float("nan")),
+            "clean_fortunes": by["source"].get("fortunes", float("nan")),
+            "clean_written": by["source"].get("written", float("nan"))}
+
+
+def random_weights_table(runs) -> Html:
+    """The real model's measures beside the recorded random-weights control's, computed the same way."""
+    record = runs.records.get("random_weights")
+    if record is None:
+        return _html("<p class='lm-meta'>No random-weights record yet.</p>")
+    real, control = summary(runs.trained, runs.analysis), record["summary"]
+
+    def interp(s, kind):
+        m, low, high = s["interpretation"][kind]
+        return f"{m:.2f} <small>({low:.2f}–{high:.2f})</small>"
+
+    rows = [("explained variance (held-out tokens)", f"{real['explained_variance']:.3f}", f"{control['explained_variance']:.3f}")]
+    rows += [(f"detection: mean held-out AUC, best {KIND_NAMES[k][:-1] if k != 'random' else 'random direction'}",
+              f"{real['detection'][k]:.3f}", f"{control['detection'][k]:.3f}") for k in real["detection"] if k in control["detection"]]
+    rows += [(f"explanation score, median of {POOL_LABELS[k]} (95 %)", interp(real, k), interp(control, k))
+             for k in real["interpretation"] if k in control["interpretation"]]
+    p = record["provenance"]
+    caption = (f"<p class='lm-meta'>Random weights: recorded on {html.escape(p['device_name'])} ({p['device']}), "
+               f"torch {p['torch']}, transformers {p['transformers']}, {p['date'][:10]}, by "
+               f"<code>{html.escape(p['command'])}</code>.</p>")
+    return _join(table(("measure", "SmolLM2 (this build)", "same architecture, random weights"), rows, numeric=(1, 2)),
+                 _html(caption))
+
+
+def record_facts(runs) -> dict:
+    out = {}
+    scale = runs.records.get("scale")
+    if scale:
+        points = scale["points"]
+        out |= {"scale_smallest": f"{points[0]['vectors']:,}", "scale_smallest_ev": points[0]["held_out_explained_variance"],
+                "scale_full": f"{points[-1]['vectors']:,}", "scale_full_ev": points[-1]["held_out_explained_variance"],
+                "scale_date": scale["provenance"]["date"][:10], "scale_device": scale["provenance"]["device_name"]}
+        if scale.get("reference"):
+            r = scale["reference"]
+            out |= {"gpu_vectors": f"{r['vectors']:,}", "gpu_ev": r["held_out_explained_variance"], "gpu_layer": r["layer"],
+                    "gpu_d_sae": f"{r['d_sae']:,}", "gpu_device": r["provenance"]["device_name"],
+                    "gpu_date": r["provenance"]["date"][:10]}
+    control = runs.records.get("random_weights")
+    if control:
+        c, real = control["summary"], summary(runs.trained, runs.analysis)
+        out |= {"rw_ev": c["explained_variance"], "rw_feature_auc": c["detection"]["feature"],
+                "rw_neuron_auc": c["detection"]["neuron"], "rw_interp_feature": c["interpretation"]["feature"][0],
+                "rw_interp_neuron": c["interpretation"]["neuron"][0],
+                "rw_date": control["provenance"]["date"][:10], "rw_device": control["provenance"]["device_name"],
+                "rw_verdict": verdict(real["interpretation"]["feature"][1] - c["interpretation"]["feature"][2],
+                                      real["interpretation"]["feature"][2] - c["interpretation"]["feature"][1],
+                                      "the real model's random features score above the random-weights model's, "
+                                      "and the two intervals do not overlap",
+                                      "the random-weights model's random features score above the real model's",
+                                      "the two intervals overlap: this test does not tell the real model's features "
+                                      "from those of a model that learned nothing")}
+    return out
+
+
+def problem_fix_table(runs) -> Html:
+    """The seed's table of problem and fix, with this page's measurements in place of invented examples."""
+    f = facts(runs)
+    rows = [
+        ("Superposition",
+         f"The model has more things to represent than dimensions: its residual stream has {f['width']} "
+         f"numbers per token for everything it knows.",
+         f"A dictionary {f['d_sae']} features wide, eight times the stream, each token written with {f['k']} "
+         f"of them; it keeps {f['explained_variance']:.2f} of the variance."),
+        ("Polysemanticity",
+         f"Neuron {f['poly_neuron']} of block {f['poly_block']} fires for {f['poly_a']} and for {f['poly_b']} "
+         f"(held-out AUC {f['poly_auc_a']:.2f} and {f['poly_auc_b']:.2f}).",
+         f"Single features detect WordNet concepts: mean held-out AUC {f['mean_feature_auc']:.3f}, against "
+         f"{f['mean_neuron_auc']:.3f} for single neurons; {f['detection_verdict']}."),
+        ("The black box",
+         "Reading a unit's number tells you nothing until someone says what it stands for.",
+         f"Automatic explanations of random features score a median {f['interp_feature']:.2f} on held-out text, "
+         f"against {f['interp_shuffled']:.2f} for an explanation written for another unit; "
+         f"{f['unexplained']:.2f} of the variance stays unexplained."),
+    ]
+    return table(("idea", "the problem, in this model", "what the SAE does here, measured"),
+                 [tuple(html.escape(c) for c in row) for row in rows])

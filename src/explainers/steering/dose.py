@@ -14,10 +14,11 @@ import time
 import numpy as np
 import torch
 
-from ..lm.activations import collect, encode, padded
+from ..lm.activations import encode, padded
+from ..lm.edit import edited_residual
 from ..lm.codes import SparseCodes, encode as encode_codes
 from ..lm.sae import train_sae
-from ..lm.stages import OUTLIER_FACTOR, kept_tokens, sae_from, sparse_codes, token_test, train
+from ..lm.stages import stages
 from .search import STRENGTHS
 from .train import Recipe, chat_ids, choose, human_answers, left_padded, levers_from, score, steered_answers
 from .words import HELD_OUT, TRAINING, headline_strength, mentions, works
@@ -68,14 +69,19 @@ def bridge_answers(lm, tokens: int, seed: int = 0, batch: int = 64, max_new_toke
 def residuals(lm, texts: list[str], layer: int, limit: float, batch: int = 32) -> np.ndarray:
     """The residual after ``layer`` blocks at every token of the texts (BOS and sinks left out)."""
     device = next(lm.model.parameters()).device
-    rows = []
+    caught, rows = {}, []
+
+    def capture(x):
+        caught["x"] = x
+        return x
+
     for start in range(0, len(texts), batch):
         encoded = encode(lm.tokenizer, texts[start:start + batch])
         ids, attention = padded(encoded)
-        hidden = lm.model.model(input_ids=ids.to(device), attention_mask=attention.to(device),
-                                output_hidden_states=True, use_cache=False).hidden_states[layer].float()
+        with edited_residual(lm, layer, capture, float("inf")):
+            lm.model.model(input_ids=ids.to(device), attention_mask=attention.to(device), use_cache=False)
         for i, r in enumerate(encoded):
-            h = hidden[i, 1:len(r)]
+            h = caught["x"][i, 1:len(r)]
             rows.append(h[h.norm(dim=-1) < limit].cpu().numpy())
     return np.concatenate(rows)
 
@@ -83,8 +89,8 @@ def residuals(lm, texts: list[str], layer: int, limit: float, batch: int = 32) -
 def dosed_run(lm, chapter, recipe: Recipe, extra: np.ndarray, device, log=print) -> dict:
     """Train the chapter's SAE on its training text plus ``extra`` rows, then pick and steer its feature."""
     started = time.perf_counter()
-    acts = collect(chapter.activations)
-    keep, test = kept_tokens(acts), token_test(acts)
+    run = stages(chapter)
+    acts, keep, test = run.acts, run.keep, run.test
     resid = torch.from_numpy(acts["resid"].astype(np.float32))
     pool = torch.cat([resid[torch.from_numpy(np.flatnonzero(keep & ~test))], torch.from_numpy(extra)])
     if len(extra):
@@ -93,10 +99,9 @@ def dosed_run(lm, chapter, recipe: Recipe, extra: np.ndarray, device, log=print)
         codes = SparseCodes(*encode_codes(sae, acts["resid"], device), chapter.sae.d_sae)
         explained = float(curves["explained_variance"][-1])
     else:  # no dose: the chapter's own SAE, as cached
-        trained = train(chapter)
-        sae, codes, info = sae_from(trained, device), sparse_codes(chapter), {"train_s": trained.meta["train_s"]}
-        explained = float(trained["explained_variance"][-1])
-    lv = levers_from(acts, sae, codes, lm, [CONCEPT])
+        sae, codes, info = run.sae(device), run.codes, {"train_s": run.trained.meta["train_s"]}
+        explained = float(run.trained["explained_variance"][-1])
+    lv = levers_from(run, sae, codes, lm, [CONCEPT])
     layer = chapter.activations.layer
     training_ids = [chat_ids(lm.tokenizer, p) for p, _ in TRAINING]
     held_ids = [chat_ids(lm.tokenizer, p) for p, _ in HELD_OUT]
@@ -128,9 +133,7 @@ def dose_response(chapter, recipe: Recipe, doses=DOSES, log=print) -> dict:
     device = pick()
     started = time.perf_counter()
     lm = load(chapter.activations.model, device, chapter.activations.dtype)
-    acts = collect(chapter.activations)
-    # the chapter's sink cutoff: ten times the median residual norm
-    limit = OUTLIER_FACTOR * float(np.median(np.linalg.norm(acts["resid"][::50].astype(np.float32), axis=1)))
+    limit = stages(chapter).sink_limit
     texts = bridge_answers(lm, max(doses))
     extra = residuals(lm, texts, chapter.activations.layer, limit)
     log(f"{len(texts)} answers about the bridge, {len(extra):,} tokens ({time.perf_counter() - started:.0f} s)")

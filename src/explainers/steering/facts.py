@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 from ..lm.shading import _html
 from ..markup import Html
@@ -295,7 +296,16 @@ def bridge_result(result) -> str:
     held = (f"at most {sum(most['mentions'])} of {len(most['mentions'])} answers mention the bridge at any strength "
             f"on the chart (at {most['strength']:g}×, loss {_fmt(most['loss'])})" if most["mention_fraction"] else
             f"none of the {len(most['mentions'])} answers mentions the bridge at any strength on the chart")
-    return text + f"{NO_STRENGTH[0].upper()}{NO_STRENGTH[1:]}. On the held-out prompts, {held}."
+    any_bridge = max(grid, key=lambda s: (_bridges(s), -s["strength"]))
+    return text + (f"{NO_STRENGTH[0].upper()}{NO_STRENGTH[1:]}. On the held-out prompts, {held}. Counting any "
+                   f"bridge, not only this one: at most {_bridges(any_bridge)} of {len(any_bridge['texts'])} answers "
+                   f"say \"bridge\" (at {any_bridge['strength']:g}×). The real-model page tests this feature on "
+                   f"sentences about other famous bridges.")
+
+
+def _bridges(setting) -> int:
+    """How many of a setting's answers name a bridge, any bridge."""
+    return sum(bool(re.search(r"\bbridges?\b", t, re.IGNORECASE)) for t in setting["texts"])
 
 
 def first_held_out_summary(first: dict, names: dict) -> str:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 
 from ..device import describe, pick
 from ..lm.model import load
-from ..lm.stages import ChapterConfig, book_config as chapter_config
+from ..lm.stages import ChapterConfig, book_config as chapter_config, stages
 from .train import Recipe, chat_ids, choose, human_answers, levers, score, steered_answers, unsteered_answers
 from .words import METHODS, TRAINING, steering_score, works
 
@@ -57,7 +57,7 @@ def evaluate(variant: Variant, chapter: ChapterConfig, lm, concepts, strengths, 
     """Every concept at every strength on the training prompts, scored against the human answers."""
     key = (variant.layer, variant.recipe.repetition_penalty)
     if variant.layer not in state:
-        state[variant.layer] = levers(chapter, lm, device, concepts)
+        state[variant.layer] = levers(stages(chapter), lm, device, concepts)
     lv = state[variant.layer]
     prompt_ids = [chat_ids(lm.tokenizer, p) for p, _ in TRAINING]
     if key not in state:  # the unsteered answers depend on the decoding only

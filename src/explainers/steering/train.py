@@ -27,12 +27,11 @@ import torch
 from ..cache import cached
 from ..device import describe, pick
 from ..lm import corpus
-from ..lm.activations import collect, model_files
+from ..lm.activations import model_files
 from ..lm.detection import auc
 from ..lm.edit import edited_residual
 from ..lm.model import load
-from ..lm.stages import OUTLIER_FACTOR, ChapterConfig, book_config as chapter_config, kept_tokens, sae_from
-from ..lm.stages import sparse_codes, train
+from ..lm.stages import ChapterConfig, LanguageRun, book_config as chapter_config, sae_from, stages, train
 from ..lm.stages import tiny_config as tiny_chapter
 from ..progress import bar
 from ..timeline import Timeline
@@ -117,17 +116,17 @@ def mean_difference(resid: np.ndarray, rows: np.ndarray, labels: np.ndarray, con
     return resid[inside].astype(np.float64).mean(0) - resid[outside].astype(np.float64).mean(0)
 
 
-def promotion(decoder: np.ndarray, unembed: np.ndarray, word_ids: list[int], chunk: int = 512) -> np.ndarray:
+def promotion(decoder: np.ndarray, unembed: np.ndarray, word_ids: list[int]) -> np.ndarray:
     """For each decoder row, how far it raises the words' logits, in standard deviations over the
     vocabulary (the mean over the words): the direct effect of writing that direction ("logit lens").
-    ``unembed`` is [vocab, width], with the final norm's gain already folded in."""
-    out = np.empty(len(decoder))
-    unembed = unembed.astype(np.float32)
-    for start in range(0, len(decoder), chunk):
-        logits = decoder[start:start + chunk].astype(np.float32) @ unembed.T  # [rows, vocab]
-        z = (logits[:, word_ids] - logits.mean(1, keepdims=True)) / (logits.std(1, keepdims=True) + 1e-12)
-        out[start:start + chunk] = z.mean(1)
-    return out
+    ``unembed`` is [vocab, width], with the final norm's gain already folded in. The mean and spread of a
+    row's logits over the vocabulary come from the unembedding's mean and covariance, so the full
+    [rows, vocab] logits are never formed."""
+    u = unembed.astype(np.float64)
+    d = decoder.astype(np.float64)
+    mean = d @ u.mean(0)
+    spread = np.sqrt(np.einsum("ij,jk,ik->i", d, np.cov(u, rowvar=False, bias=True), d))
+    return (((d @ u[word_ids].T) - mean[:, None]) / (spread[:, None] + 1e-12)).mean(1)
 
 
 def choose_feature(train_auc: np.ndarray, raises: np.ndarray, min_auc: float = MIN_AUC) -> int:
@@ -239,7 +238,8 @@ def generate(lm, prompt_ids: list[list[int]], max_new_tokens: int, repetition_pe
 
 @torch.no_grad()
 def answer_losses(lm, prompt_ids: list[list[int]], answers: list[list[int]]) -> list[float]:
-    """The unsteered model's mean next-token loss on each answer, given its prompt (nan if empty)."""
+    """The unsteered model's mean next-token loss on each answer, given its prompt (nan if empty). Only the
+    positions that predict an answer token go through the unembedding."""
     device = next(lm.model.parameters()).device
     rows = [p + a for p, a in zip(prompt_ids, answers)]
     width = max(map(len, rows))
@@ -247,15 +247,18 @@ def answer_losses(lm, prompt_ids: list[list[int]], answers: list[list[int]]) -> 
     for i, row in enumerate(rows):
         ids[i, :len(row)] = torch.tensor(row)
     attention = (torch.arange(width)[None] < torch.tensor([len(r) for r in rows])[:, None]).long()
-    logits = lm.model(input_ids=ids.to(device), attention_mask=attention.to(device), use_cache=False).logits
-    logp = torch.log_softmax(logits.float(), dim=-1).cpu()
-    out = []
-    for i, (p, a) in enumerate(zip(prompt_ids, answers)):
-        if not a:
-            out.append(float("nan"))
-            continue
-        positions = torch.arange(len(p) - 1, len(p) + len(a) - 1)
-        out.append(float(-logp[i, positions, torch.tensor(a)].mean()))
+    hidden = lm.model.model(input_ids=ids.to(device), attention_mask=attention.to(device), use_cache=False).last_hidden_state
+    where = [(i, torch.arange(len(p) - 1, len(p) + len(a) - 1)) for i, (p, a) in enumerate(zip(prompt_ids, answers)) if a]
+    out = [float("nan")] * len(answers)
+    if not where:
+        return out
+    picked = torch.cat([hidden[i, positions.to(device)] for i, positions in where])
+    logp = torch.log_softmax(lm.model.lm_head(picked).float(), dim=-1).cpu()
+    offset = 0
+    for i, positions in where:
+        n = len(positions)
+        out[i] = float(-logp[torch.arange(offset, offset + n), torch.tensor(answers[i])].mean())
+        offset += n
     return out
 
 
@@ -298,12 +301,13 @@ def human_answers(lm, prompts, prompt_ids, max_new_tokens: int) -> dict:
 
 # --- what a chapter config needs before any answer -----------------------------------------------------
 
-def written_rows(acts) -> tuple[np.ndarray, np.ndarray]:
+def written_rows(run: LanguageRun) -> tuple[np.ndarray, np.ndarray]:
     """Training tokens of the written sentences (sinks left out) and each one's concept label."""
+    acts = run.acts
     labels = np.array(acts.meta["labels"] + [""])
     item = acts["item"]
     written = acts["item_source"][item] == 2
-    rows = np.flatnonzero(kept_tokens(acts) & written & ~acts["item_test"].astype(bool)[item])
+    rows = np.flatnonzero(run.keep & written & ~run.test)
     return rows, labels[acts["item_label"][item[rows]]]
 
 
@@ -319,17 +323,15 @@ class Levers:
     per_concept: dict  # concept -> {"train_auc", "raises", "direction", "training_tokens"}
 
 
-def levers(config: ChapterConfig, lm, device, concepts) -> Levers:
+def levers(run: LanguageRun, lm, device, concepts) -> Levers:
     """The levers of the chapter's cached SAE."""
-    return levers_from(collect(config.activations), sae_from(train(config), device), sparse_codes(config), lm,
-                       concepts)
+    return levers_from(run, run.sae(device), run.codes, lm, concepts)
 
 
-def levers_from(acts, sae, codes, lm, concepts) -> Levers:
-    """The levers of any SAE over the chapter's activations (``acts``) and that SAE's ``codes`` of them."""
-    keep = np.flatnonzero(kept_tokens(acts))
-    norms = np.linalg.norm(acts["resid"][keep[:: max(1, len(keep) // 20000)]].astype(np.float32), axis=1)
-    median_norm = float(np.median(norms))
+def levers_from(run: LanguageRun, sae, codes, lm, concepts) -> Levers:
+    """The levers of any SAE over the chapter's activations and that SAE's ``codes`` of them."""
+    acts = run.acts
+    keep = np.flatnonzero(run.keep)
     feature_max = codes.item_max(acts["item"][keep], len(acts["item_source"]), rows=keep)
     train_items = np.flatnonzero((acts["item_source"] == 2) & ~acts["item_test"].astype(bool))
     item_labels = np.array(acts.meta["labels"])[acts["item_label"][train_items]]
@@ -337,7 +339,7 @@ def levers_from(acts, sae, codes, lm, concepts) -> Levers:
     decoder = sae.W_dec.detach().float().cpu().numpy()
     gain = lm.model.model.norm.weight.detach().float().cpu().numpy()
     unembed = lm.model.get_output_embeddings().weight.detach().float().cpu().numpy() * gain
-    rows, row_labels = written_rows(acts)
+    rows, row_labels = written_rows(run)
     per_concept = {}
     for concept in concepts:
         word_ids = [lm.tokenizer(w, add_special_tokens=False).input_ids[0] for w in CONCEPT_WORDS[concept]]
@@ -348,7 +350,7 @@ def levers_from(acts, sae, codes, lm, concepts) -> Levers:
             # how much of the SAE's training text is about the concept
             "training_tokens": int(np.sum(row_labels == concept)),
         }
-    return Levers(sae, OUTLIER_FACTOR * median_norm, median_norm, largest, largest / float(sae.scale), per_concept)
+    return Levers(sae, run.sink_limit, run.median_norm, largest, largest / float(sae.scale), per_concept)
 
 
 def choose(lv: Levers, lm, layer: int, concept: str, recipe: Recipe, prompt_ids) -> dict:
@@ -412,7 +414,7 @@ def run(config: SteeringConfig) -> Timeline:
     started = time.perf_counter()
     lm = load(config.chapter.activations.model, device, config.chapter.activations.dtype)
     layer = config.chapter.activations.layer
-    lv = levers(config.chapter, lm, device, config.concepts)
+    lv = levers(stages(config.chapter), lm, device, config.concepts)
     training_ids = [chat_ids(lm.tokenizer, p) for p, _ in TRAINING]
     chosen = {c: choose(lv, lm, layer, c, config.recipe, training_ids) for c in config.concepts}
     setup_s = time.perf_counter() - started
