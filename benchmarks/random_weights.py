@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     config = control_config(book_config())
-    trained, analysis = runs(config)
+    trained, analysis, _ = runs(config)
     result = {"summary": summary(trained, analysis), "layer": config.activations.layer,
               "seconds": {"collect": trained.meta["collect_wall_s"], "sae": trained.meta["train_s"],
                           "analysis": analysis.meta["analysis_s"]},

@@ -222,15 +222,15 @@ def test_polysemantic_search_finds_a_planted_two_concept_neuron_and_skips_relate
     names = ["apple_fruit", "apple_company", "dog", "cat", "golden_gate", "music"]
     labels = np.repeat(names, 10)
     scores = np.random.default_rng(0).normal(size=(60, 50))
-    scores[labels == "apple_fruit", 7] += 4  # neuron 7: fruit and the bridge, unrelated
-    scores[labels == "golden_gate", 7] += 4
-    scores[np.isin(labels, ["dog", "cat"]), 3] += 8  # neuron 3: dogs and cats, a related pair: not counted
+    scores[labels == "apple_fruit", 7] += 3  # neuron 7: fruit and the bridge, unrelated
+    scores[labels == "golden_gate", 7] += 3
+    scores[np.isin(labels, ["dog", "cat"]), 3] += 8  # neuron 3: dogs and cats, a related pair: never counted
     scores[np.isin(labels, ["apple_company", "golden_gate"]), 5] += 8  # neuron 5: both of the Bay Area
     table = controls()["related"]
     unrelated = lambda a, b: not related(a, b, table)  # noqa: E731
     found = polysemantic_neuron(scores, labels, names, unrelated)
     assert found["unit"] == 7 and set(found["concepts"]) == {"apple_fruit", "golden_gate"}
-    assert min(found["aucs"].values()) > 0.95
+    assert 0.9 < min(found["aucs"].values()) < 1
     families_apart = polysemantic_neuron(scores, labels, names, lambda a, b: not related(a, b, {}))
     assert families_apart["unit"] == 5  # without the control groups, the Bay Area pair wins
 

@@ -25,7 +25,7 @@ def summary(trained, analysis) -> dict:
                  for kind in KINDS if any(r["kind"] == kind for r in meta["detection"])}
     matched = {kind: float(np.mean(p["per_draw_mean"])) for kind, p in meta["matched"]["pools"].items()}
     interpretation = {kind: median_interval(v) for kind, v in pool_scores(meta["interpretation"]).items()}
-    return {"weights": trained.meta["collect"].get("weights", "trained"), "explained_variance": m["explained_variance"],
+    return {"weights": trained.meta["config"]["activations"].get("weights", "trained"), "explained_variance": m["explained_variance"],
             "l0": m["l0"], "dead_fraction": m["dead_fraction"], "ce_loss_clean": m["ce_loss_clean"],
             "delta_ce": m["delta_ce"], "detection": detection, "matched": matched, "matched_n": meta["matched_n"],
             "interpretation": {k: list(v) for k, v in interpretation.items()},

@@ -19,7 +19,7 @@ from ..cache import cached
 from ..device import describe, pick
 from ..lm import corpus, explain, wordnet
 from ..lm.activations import bos_id, model_files
-from ..lm.model import load
+from ..lm.model import load, reinitialise
 from ..lm.stages import ChapterConfig, LanguageRun, book_config, stages, tiny_config, train
 from ..recorder import latest_record
 from ..timeline import Timeline
@@ -101,6 +101,8 @@ def analyse(config: ChapterConfig) -> Timeline:
     device, started, times = pick(), time.perf_counter(), {}
     run = stages(config)
     lm = load(config.activations.model, device, config.activations.dtype)
+    if config.activations.weights == "random":  # the control: the same re-initialised weights as its activations
+        reinitialise(lm, config.activations.seed)
     with timed(times, "measures_s"):
         metrics, density = standard_measures(run, lm, device, config.eval_items)
     directions = residual_directions(run.acts.meta["width"], config.sae.seed)
