@@ -9,6 +9,7 @@
 - Writes the standalone slide copy (HTML and PNG) of every chart into ``charts/``, redoing a chart
   only when the code or data behind it changed.
 - Drops inline scripts that sphinx-thebe adds twice (a console error otherwise).
+- Copies the feature browser's data files into the site, once (``feature_browser.render.publish``).
 - Drops the theme's fontawesome.js (1.5 MB): it redraws the icons that the Font Awesome web font
   already draws; and serves that font cut down to the theme's icons (``explainers.icons``).
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from sphinx.util import logging
 
 from . import icons, mathrender
+from .feature_browser import render as feature_browser
 from .cache import file_hash
 
 logger = logging.getLogger(__name__)
@@ -121,7 +123,6 @@ def export_charts(build_dir: Path, outdir: Path) -> None:
     fingerprint = library_fingerprint()
     fresh = []
     for chart_id in REGISTRY:
-        html_file = store / f"{chart_id}.html"
         if stamps.get(chart_id) == fingerprint and all((store / f"{chart_id}{suffix}").exists() for suffix in SLIDE_FILES):
             continue
         logger.info(f"[explainers] writing the slide copy of {chart_id}")
@@ -197,6 +198,9 @@ def on_build_finished(app, exception):
     serve_icon_subset(outdir)
     write_favicon_ico(outdir)
     export_charts(outdir.parent, outdir)
+    problem = feature_browser.publish(outdir)  # the browser's data files, outside the book's own _static/
+    if problem:
+        logger.warning(problem)
 
 
 def setup(app):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..markup import Html
 from ..lm.shading import _html, shaded_tokens, table
+from ..feature_browser.render import feature_link
 from .random_weights import summary
 from .written import controls
 from .summaries import POOL_LABELS, mean_interval, median_difference, median_interval, pool_scores, verdict
@@ -54,7 +55,7 @@ def feature_cards(analysis) -> Html:
         scale = card["max"]
         snippets = "".join(shaded_tokens(s["tokens"], s["values"], scale) for s in card["snippets"])
         out.append(
-            f'<div class="lm-card"><h4>Feature #{card["feature"]}</h4>'
+            f'<div class="lm-card"><h4>Feature {feature_link(card["feature"])}</h4>'
             f'<div class="lm-meta">chosen as the best detector of: {html.escape(card["why"])} · density '
             f'{card["density"]:.2%} ({card["fires_on"]:,} tokens) · max {scale:.2f}</div>'
             f'<div class="lm-meta">what its strongest training text says it is: {html.escape(card["explanation"])} '
@@ -96,7 +97,7 @@ def detection_table(runs) -> Html:
         out.append((html.escape(name), meta["train_counts"][c], meta["held_counts"][c],
                     f"{f['auc']:.3f} <small>({f['low']:.3f}–{f['high']:.3f})</small>",
                     f"{n['auc']:.3f} <small>({n['low']:.3f}–{n['high']:.3f})</small>",
-                    f"#{f['unit']} · {block + 1}.{index}"))
+                    f"{feature_link(f['unit'])} · {block + 1}.{index}"))
     return table(("concept", "training items", "held-out items", "feature AUC (95 %)", "neuron AUC (95 %)",
                   "feature · neuron (block.index)"), out, numeric=(1, 2, 3, 4))
 
@@ -115,7 +116,7 @@ def interpretation_table(runs, per_kind: int = 4) -> Html:
 
 def _unit(record, runs) -> str:
     if record["kind"] == "feature":
-        return f"#{record['unit']}"
+        return feature_link(record["unit"])
     block, index = divmod(record["unit"], runs[0].meta["collect"]["mlp_width"])
     return f"{block + 1}.{index}"
 

@@ -5,8 +5,9 @@ import html
 import math
 import re
 
+from ..feature_browser.render import feature_link
 from ..lm.shading import _html
-from ..markup import Html
+from ..markup import Html, Markdown
 from .words import HELD_OUT, METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, highlighted, reproduce_command, works
 
 NO_STRENGTH = "no strength made a training answer mention it while staying fluent, so none was chosen"
@@ -338,6 +339,8 @@ def facts(result, record: dict | None = None, dose: dict | None = None, first: d
         "strengths": ", ".join(f"{s:g}" for s in config["strengths"]), "top_strength": f"{max(config['strengths']):g}",
         "layer": meta["layer"], "n_layers": meta["n_layers"], "depth": f"{meta['layer'] / meta['n_layers']:.0%}",
         "n_generations": f"{meta['n_generations']:,}",
+        "feature_links": Markdown(", ".join(feature_link(f["feature"], f"feature {f['feature']} ({concepts[c]})")
+                                            for c, f in meta["features"].items())),
         "generation_s": f"{meta['generation_s']:.0f}", "steer_total_s": f"{meta['total_s']:.0f}",
         "d_sae": f"{config['chapter']['sae']['d_sae']:,}", "median_norm": f"{meta['median_norm']:.0f}",
         "recipe": recipe_text(config["recipe"]),
