@@ -224,7 +224,7 @@ def scale_chart(records: dict, chart_id: str = SCALE_ID) -> Chart:
         high = max(high, reference["vectors"] * 1.5)
     figure.x_range = Range1d(low, high)
     figure.xaxis.formatter = NumeralTickFormatter(format="0a")
-    figure.legend.location = "bottom_right"
+    figure.add_layout(figure.legend[0], "above")  # inside, it would cover the points on a phone
     return Chart(chart_id, CHARTS[SCALE_ID], column(figure, sizing_mode="stretch_width"))
 
 
