@@ -1,12 +1,14 @@
 """Figures for the book as a whole: build time cold and warm, page weight, embedded bytes, scrub latency.
 
-    .venv/bin/python benchmarks/book.py [--skip-cold]
+    .venv/bin/python benchmarks/book.py [--skip-cold] [--skip-embedded] [--skip-weight]
 
 Cold: a fresh output folder and an empty training cache. Warm: the same build again, nothing changed.
 Page weight: every response body of a page's first load in headless Chromium (1200 x 900, images below
 the fold not scrolled into view), gzipped at level 6, against the page's goal.
 Scrub latency: slider change to the last canvas repaint it caused, for every chart with a slider, at the
-book's column width, median (p50) and p95, against one 60 Hz frame.
+book's column width, median (p50) and p95. The scrub runs three times over every chart (a goal met on one
+lucky run is not met); each chart's verdict is its worst p50 against half a 60 Hz frame and its worst p95
+against one frame, with the load average before each run.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from browser import chromium, open_page, pages, serve  # noqa: E402
 MB = 1_000_000
 CHART_PAGE_GOAL, TEXT_PAGE_GOAL, SLIDES_PAGE_GOAL = 0.8 * MB, 0.3 * MB, 1.0 * MB
 FRAME_MS = 1000 / 60
+SCRUB_RUNS = 3
 
 
 def build(out: Path, cache: Path) -> float:
@@ -137,8 +140,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-cold", action="store_true", help="measure against the existing _build/html")
     parser.add_argument("--skip-embedded", action="store_true", help="skip building each chart to count its bytes")
+    parser.add_argument("--skip-weight", action="store_true", help="skip the page weights (measure the scrub only)")
+    parser.add_argument("--site", type=Path, default=ROOT / "_build" / "html", help="the built book to measure")
     args = parser.parse_args()
-    site = ROOT / "_build" / "html"
+    sys.stdout.reconfigure(line_buffering=True)  # each result as it comes, when piped to a file
+    site = args.site
     if not args.skip_cold:
         work = Path(tempfile.mkdtemp(prefix="book-bench-"))
         try:
@@ -152,19 +158,30 @@ def main() -> None:
         print(f"embedded data, {chart_id}: {size / 1024:7.1f} KB")
     print(f"load average when measured: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     with serve(site) as base, chromium() as browser:
-        print("\nPage weight: first load, every response body gzipped (level 6)")
-        print(f"{'page':34s} {'kind':7s} {'raw':>9s} {'gzipped':>9s} {'goal':>9s}  verdict  largest responses (gzipped KB)")
-        for path in pages(site):
-            kind, goal = page_goal(path, (site / path).read_text(errors="replace"))
-            raw, zipped, parts = page_weight(browser, f"{base}/{path}")
-            largest = ", ".join(f"{name} {size / 1e3:.0f}" for name, size in parts[:4])
-            print(f"{path:34s} {kind:7s} {raw / MB:6.2f} MB {zipped / MB:6.2f} MB {goal / MB:6.2f} MB  "
-                  f"{verdict(zipped, goal):7s}  {largest}")
-        print(f"\nScrub latency: slider change to the last repaint, {FRAME_MS:.1f} ms goal for p95")
-        print(f"{'chart':26s} {'p50':>8s} {'p95':>8s} {'goal':>8s}  verdict")
-        for chart_id, page in scrubbed_charts(site):
-            median, p95 = scrub_latency(browser, f"{base}/{page}", f"{chart_id}-slider")
-            print(f"{chart_id:26s} {median:5.1f} ms {p95:5.1f} ms {FRAME_MS:5.1f} ms  {verdict(p95, FRAME_MS)}")
+        if not args.skip_weight:
+            print("\nPage weight: first load, every response body gzipped (level 6)")
+            print(f"{'page':34s} {'kind':7s} {'raw':>9s} {'gzipped':>9s} {'goal':>9s}  verdict  largest responses (gzipped KB)")
+            for path in pages(site):
+                kind, goal = page_goal(path, (site / path).read_text(errors="replace"))
+                raw, zipped, parts = page_weight(browser, f"{base}/{path}")
+                largest = ", ".join(f"{name} {size / 1e3:.0f}" for name, size in parts[:4])
+                print(f"{path:34s} {kind:7s} {raw / MB:6.2f} MB {zipped / MB:6.2f} MB {goal / MB:6.2f} MB  "
+                      f"{verdict(zipped, goal):7s}  {largest}")
+        charts = scrubbed_charts(site)
+        print(f"\nScrub latency: slider change to the last repaint, {SCRUB_RUNS} runs over every chart; goals: "
+              f"p50 ≤ {FRAME_MS / 2:.1f} ms and p95 ≤ {FRAME_MS:.1f} ms in every run")
+        runs: dict[str, list[tuple[float, float]]] = {chart_id: [] for chart_id, _ in charts}
+        for run in range(1, SCRUB_RUNS + 1):
+            print(f"run {run}: load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            for chart_id, page in charts:
+                median, p95 = scrub_latency(browser, f"{base}/{page}", f"{chart_id}-slider")
+                runs[chart_id].append((median, p95))
+                print(f"  {chart_id:26s} p50 {median:5.1f} ms  p95 {p95:5.1f} ms")
+        print(f"{'chart':26s} {'worst p50':>10s} {'worst p95':>10s}  verdict (p50 ≤ {FRAME_MS / 2:.1f}, p95 ≤ {FRAME_MS:.1f})")
+        for chart_id, results in runs.items():
+            median, p95 = max(r[0] for r in results), max(r[1] for r in results)
+            both = "meets" if median <= FRAME_MS / 2 and p95 <= FRAME_MS else "MISSES"
+            print(f"{chart_id:26s} {median:7.1f} ms {p95:7.1f} ms  {both}")
 
 
 if __name__ == "__main__":

@@ -137,3 +137,23 @@ def test_glued_facts_are_plain_and_complete(runs):
     assert "cpu" in glued["run_where"] or "cuda" in glued["run_where"]
     assert "<table" in toy_table(runs["toy"])._repr_html_()
 
+
+
+def test_sae_chart_draws_every_latent_with_one_spoke_and_one_mark_and_keeps_steady_legend_swatches(charts):
+    """Alive and dead latents share one source and two renderers (each renderer a frame updates costs a
+    data pass of its own); the legend names invisible one-row swatches in each kind's style instead."""
+    from bokeh.models import GlyphRenderer, Legend
+
+    from explainers.figure import SWATCH_TAG
+
+    layout = charts["sae"].layout
+    latents = next(s for s in _sources(charts["sae"]) if "mark_width" in s.data)
+    drawing = [r for r in layout.select({"type": GlyphRenderer}) if r.data_source is latents]
+    assert sorted(type(r.glyph).__name__ for r in drawing) == ["Scatter", "Segment"]
+    assert all(r.level == "overlay" for r in drawing)
+    items = {item.label.value: item for legend in layout.select({"type": Legend}) for item in legend.items}
+    for label in ("alive latent (decoder column)", "dead latent"):
+        (swatch,) = items[label].renderers
+        assert SWATCH_TAG in swatch.tags and not swatch.visible
+        assert len(swatch.data_source.data["x0"]) == 1
+    assert items["dead latent"].visible is False  # until a frame has a dead latent (the render script)

@@ -217,6 +217,32 @@
     player.hashTimer = setTimeout(() => writeHash(player), HASH_DELAY_MS);
   }
 
+  // Called by the chart's render callback before it draws: whether to draw now. A drag can change the
+  // slider several times between two repaints; each change would redo the chart's data and Bokeh's work
+  // on it for a picture nobody sees. The first change of an animation frame draws at once (no delay for a
+  // single step); later ones in the same frame leave one draw, of the latest value, to the next frame.
+  function admit(id) {
+    const player = get(id);
+    if (!player || !root.requestAnimationFrame) return true;
+    if (player.drawing) {
+      player.redraw = true;
+      return false;
+    }
+    player.drawing = true;
+    root.requestAnimationFrame(() => {
+      player.drawing = false;
+      if (!player.redraw) return;
+      player.redraw = false;
+      // the first draw may already show the latest value (the changes came before it read the slider)
+      if (drawnKey(player, player.slider.value) !== player.drawnKey) player.render.execute(player.slider);
+    });
+    return true;
+  }
+
+  function drawnKey(player, frame) {
+    return JSON.stringify([frame, currentChoices(player)]);
+  }
+
   // Called by the chart's render callback after it drew a frame.
   function rendered(id, frame, parts) {
     const player = get(id);
@@ -225,8 +251,31 @@
       player.touched = true; // the reader grabbed the slider: the reader wins
       setPlaying(player, false);
     }
+    player.drawnKey = drawnKey(player, frame);
     if (player.readout) showReadout(player, frame, parts);
     if (!player.playing) writeHashSoon(player);
+  }
+
+  // BokehJS's slider (3.9) answers every change of its value by rebuilding its noUiSlider's options
+  // (range, steps, tooltips, pips): a millisecond or two of every frame of a drag or a step. A change of the
+  // value alone only needs the handle moved; a change of the range still rebuilds. True when in place.
+  function quickSlider(slider) {
+    const index = root.Bokeh && root.Bokeh.index;
+    const view = index && typeof index.find_one === "function" ? index.find_one(slider) : null;
+    const handles = view && view._noUiSlider;
+    if (!handles || typeof handles.setHandle !== "function" || typeof view._update_slider !== "function") return false;
+    const rebuild = view._update_slider.bind(view);
+    let shape = null;
+    view._update_slider = () => {
+      const now = `${slider.start}|${slider.end}|${slider.step}`;
+      if (now === shape) {
+        handles.setHandle(0, slider.value, false);
+      } else {
+        rebuild();
+        shape = now;
+      }
+    };
+    return true;
   }
 
   // Called once per chart when its Bokeh document is ready.
@@ -234,6 +283,10 @@
     const player = {
       spec: { id: options.id, steps: Array.from(options.steps), choices: options.choiceValues || {} },
       slider: options.slider,
+      render: options.render,
+      drawing: false, // a draw happened in this animation frame
+      redraw: false, // and a later change waits for the next one
+      drawnKey: null, // the frame and choices last drawn
       play: options.play,
       loop: options.loop,
       readout: null,
@@ -248,6 +301,7 @@
       hashTimer: null,
     };
     players.set(options.id, player);
+    player.quickSlider = quickSlider(options.slider);
     const figure = root.document && root.document.getElementById(`chart-${options.id}`);
     if (figure) {
       figure.addEventListener("keydown", (event) => onKey(player, event));
@@ -268,5 +322,5 @@
     return player;
   }
 
-  root.ExplainersPlayer = { attach, act, rendered, get, parseHash, formatHash, frameForStep };
+  root.ExplainersPlayer = { attach, act, admit, rendered, get, parseHash, formatHash, frameForStep };
 })(typeof window !== "undefined" ? window : globalThis);

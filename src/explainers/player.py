@@ -44,9 +44,11 @@ class Player:
         self.step_label = step_label
         self.duration_s = duration_s
         last = len(steps) - 1
-        # wide enough to scrub by touch: on a narrow screen it takes a line of its own rather than shrink
+        # wide enough to scrub by touch: on a narrow screen it takes a line of its own rather than shrink.
+        # No tooltip: it would show the frame's index, not its step (the readout shows that), and the
+        # slider rebuilds a tooltip's elements at every change, restyling the page before each repaint.
         self.slider = Slider(start=0, end=max(last, 1), value=min(start_frame, last), step=1, title=None,
-                             show_value=False, sizing_mode="stretch_width", disabled=last == 0,
+                             show_value=False, tooltips=False, sizing_mode="stretch_width", disabled=last == 0,
                              min_width=SLIDER_MIN_PX, name=f"{chart_id}-slider")
         self.play = Button(label="▶ Play", width=90, name=f"{chart_id}-play")
         self.back = Button(label="◀", width=40, name=f"{chart_id}-back")
@@ -69,6 +71,8 @@ class Player:
             raise ValueError(f"render arguments {sorted(clash)} would hide names the player's code uses")
         choice_reads = "".join(f"{json.dumps(k)}: choice_{k}.active, " for k in self.choice_widgets)
         code = (
+            # one render per animation frame: a drag's later changes within a frame wait for the next one
+            f"if (window.ExplainersPlayer && !ExplainersPlayer.admit({json.dumps(self.chart_id)})) return;\n"
             "const frame = slider.value | 0;\n"
             f"const choice = {{{choice_reads}}};\n"
             f"const parts = (function () {{\n{asset(render_file)}\n}})();\n"

@@ -48,7 +48,8 @@ if (image.shownCheckpoint !== c) { // the heat map and the trace change only wit
   limits_range.setv({ start: 0, end: Math.max(n * 1.03 + 1, 10) }); // room for the end marker
   image.shownCheckpoint = c;
 }
-now.data = { t: [t], theta: [theta / theta_limit], x: [x / x_limit] };
+now_line.location = t;
+now.data = { t: [t, t], value: [theta / theta_limit, x / x_limit], marker: ["diamond", "square"], size: [12, 9] };
 
 const parts = [["angle θ", `${degrees.toFixed(1)}°`], ["θ̇", `${theta_dot.toFixed(0)}°/s`], ["cart x", x.toFixed(3)]];
 if (ended) {

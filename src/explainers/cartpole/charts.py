@@ -283,15 +283,16 @@ def limits_view(limits, frames: int):
              legend_label=f"pole angle θ / {math.degrees(limits['theta_threshold_radians']):.0f}°")
     fig.line("t", "x", source=trace, color=palette.DATA, line_width=2, line_dash="dashed",
              legend_label=f"cart position x / {limits['x_threshold']:g}")
-    now = ColumnDataSource({"t": [], "theta": [], "x": []})
-    fig.segment(x0="t", y0=-1.2, x1="t", y1=1.2, source=now, line_color=palette.CURRENT, line_width=1.5,
-                alpha=0.7, level="overlay")
-    fig.scatter("t", "theta", source=now, marker="diamond", size=12, color=palette.CURRENT,
+    # the current step: a line across the plot and a mark on each curve (θ a diamond, x a square), as one
+    # annotation and one renderer: each renderer a frame updates costs its own data pass
+    now_line = Span(location=None, dimension="height", line_color=palette.CURRENT, line_width=1.5,
+                    line_alpha=0.7, level="overlay")
+    fig.add_layout(now_line)
+    now = ColumnDataSource({"t": [], "value": [], "marker": [], "size": []})
+    fig.scatter("t", "value", source=now, marker="marker", size="size", color=palette.CURRENT,
                 line_color="#5c0f10", level="overlay")
-    fig.scatter("t", "x", source=now, marker="square", size=9, color=palette.CURRENT, line_color="#5c0f10",
-                level="overlay")
     legend_below(fig)
-    return fig, trace, now
+    return fig, trace, now, now_line
 
 
 def agent_at_work(timeline, chart_id: str = AGENT_ID) -> Chart:
@@ -305,7 +306,7 @@ def agent_at_work(timeline, chart_id: str = AGENT_ID) -> Chart:
     cart_fig, cart, wedge, push, status = cart_view(limits)
     cart.name = f"{chart_id}-cart"
     policy_fig, image, boundary, state, trail, map_box = policy_view(timeline)
-    limits_fig, trace, now = limits_view(limits, frames)
+    limits_fig, trace, now, now_line = limits_view(limits, frames)
     # a byte per cell (π steps of 1/255, finer than the 11 colours) ships a quarter of float32's bytes
     policies = ColumnDataSource({"image": list(np.round(timeline["p_right"] * 255).astype(np.uint8))})
 
@@ -317,6 +318,7 @@ def agent_at_work(timeline, chart_id: str = AGENT_ID) -> Chart:
         ends=[episode_end(timeline, c) for c in range(len(lengths))],
         cart=cart, wedge=wedge, push=push, status=status, image=image, policies=policies, boundary=boundary,
         boundaries=decision_boundaries(timeline), state=state, trail=trail, map_box=map_box, trace=trace, now=now,
+        now_line=now_line,
         limits_range=limits_fig.x_range, trail_steps=TRAIL_STEPS,
         pole=POLE, pivot_y=PIVOT_Y, cart_w=CART_W, cart_y=CART_H / 2,
         theta_limit=limits["theta_threshold_radians"], x_limit=limits["x_threshold"],

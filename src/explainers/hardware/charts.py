@@ -57,7 +57,7 @@ def cell_grid(title: str, source: ColumnDataSource, index: int, n: int):
     fig.rect("col", "row", width=0.86, height=0.86, source=source,
              fill_color=factor_cmap(f"state{index}", list(STATE_FILL), list(STATES)),
              line_color=factor_cmap(f"state{index}", list(STATE_EDGE), list(STATES)),
-             line_width=f"edge{index}")
+             line_width=f"edge{index}", level="overlay")  # a frame repaints the cells, not the titles
     fig.axis.visible = False
     fig.grid.visible = False
     fig.min_border_left = fig.min_border_right = 8

@@ -74,7 +74,7 @@ def training_chart(trained, chart_id: str = TRAINING_ID) -> Chart:
                           x_axis_label="log10(share of tokens a latent fires on)", y_axis_label="latents")
     bars = ColumnDataSource({"left": bins[:-1], "right": bins[1:], "top": hist[0].astype(float)})
     density.quad(left="left", right="right", bottom=0, top="top", source=bars, fill_color=palette.DATA,
-                 line_color=palette.DATA, fill_alpha=0.6)
+                 line_color=palette.DATA, fill_alpha=0.6, level="overlay")  # a frame repaints the bars alone
 
     player = Player(chart_id, trained["step"], step_label="Step", duration_s=6.0,
                     start_frame=len(trained["step"]) - 1)

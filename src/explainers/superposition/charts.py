@@ -10,7 +10,7 @@ from bokeh.palettes import Viridis256
 
 from .. import palette
 from ..embed import Chart
-from ..figure import book_figure, packed
+from ..figure import SWATCH_TAG, book_figure, packed
 from ..player import Choice, Player
 from .geometry import DEDICATED, NOT_REPRESENTED, PHASE_NAMES, SUPERPOSITION
 
@@ -266,20 +266,29 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 20)
                               source=ColumnDataSource({"x": features[:, 0] * reach * 0.86 + features[:, 1] * 0.1,
                                                        "y": features[:, 1] * reach * 0.86 - features[:, 0] * 0.1,
                                                        "text": names})))
-    latents = ColumnDataSource({"x0": [], "y0": [], "x1": [], "y1": [], "angle": []})
-    dead = ColumnDataSource({"x0": [], "y0": [], "x1": [], "y1": []})
+    # Every latent, alive or dead, is one row of one source, drawn by one spoke and one mark renderer: each
+    # renderer a frame updates costs its own data pass and repaint, so four renderers cost twice two.
+    latents = ColumnDataSource({name: [] for name in
+                                ("x0", "y0", "x1", "y1", "colour", "width", "dash", "marker", "angle", "size",
+                                 "mark_width")})
     latent_len = reach * 0.7
-    space.segment("x0", "y0", "x1", "y1", source=latents, color=LATENT, line_width=3, level="overlay",
-                  legend_label="alive latent (decoder column)")
-    space.scatter("x1", "y1", source=latents, marker="triangle", angle="angle", size=11, color=LATENT,
+    space.segment("x0", "y0", "x1", "y1", source=latents, color="colour", line_width="width", line_dash="dash",
                   level="overlay")
-    space.segment("x0", "y0", "x1", "y1", source=dead, color=DROPPED, line_width=2, line_dash="dotted",
-                  level="overlay", legend_label="dead latent")
-    space.scatter("x1", "y1", source=dead, marker="x", size=12, color=DROPPED, line_width=2, level="overlay")
+    space.scatter("x1", "y1", source=latents, marker="marker", angle="angle", size="size", color="colour",
+                  line_width="mark_width", level="overlay")
+    # the legend's swatches: invisible one-row renderers in each kind's style (the render script shows the
+    # dead latents' entry only while there are some)
+    for colour, width, dash, label in ((LATENT, 3, "solid", "alive latent (decoder column)"),
+                                       (DROPPED, 2, "dotted", "dead latent")):
+        swatch = space.segment([0.0], [0.0], [0.0], [0.0], color=colour, line_width=width, line_dash=dash,
+                               visible=False, legend_label=label)
+        swatch.tags = [SWATCH_TAG]
     legend = space.legend[0]
     space.center.remove(legend)  # below the plane, not over the spokes
     legend.update(label_text_font_size="10px", padding=2, spacing=0, ncols=2, margin=0)
     space.add_layout(legend, "below")
+    dead_entry = next(item for item in legend.items if item.label.value == "dead latent")
+    dead_entry.visible = False
 
     match_bars = ColumnDataSource({"feature": names, "cos": [0.0] * N, "colour": colours,
                                    "text": [""] * N, "text_y": [0.0] * N})
@@ -308,7 +317,7 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 20)
     player = Player(chart_id, steps, choices=(run_choice(sae), seed_choice(sae)), step_label="Step")
     ready = player.bind(
         "superposition/pentagon_sae_render.js", frames=frames, scales=scales, matches=matches, metrics=metrics, latents=latents,
-        dead=dead, match_bars=match_bars, latent_bars=latent_bars, dead_marks=dead_marks, n_runs=R, n_seeds=S, n_latents=L,
+        dead_entry=dead_entry, match_bars=match_bars, latent_bars=latent_bars, dead_marks=dead_marks, n_runs=R, n_seeds=S, n_latents=L,
         n_features=N, exists=exists.astype(int).tolist(), colours=colours, dropped_colour=DROPPED,
         latent_colour=LATENT, latent_len=latent_len, recovered_at=recovered_at,
         resample=[bool(r) for r in sae["resample"]], resample_steps=resample_steps,

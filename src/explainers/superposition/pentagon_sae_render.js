@@ -5,8 +5,9 @@
 const run = choice.run, seed = choice.seed;
 const cell = (frame * n_runs + run) * n_seeds + seed;
 const f = frames.data, m = matches.data, k = metrics.data;
-const alive = { x0: [], y0: [], x1: [], y1: [], angle: [] };
-const gone = { x0: [], y0: [], x1: [], y1: [] };
+// alive and dead latents share one source (a spoke and a mark each); dead ones are grey, dotted, an ×
+const spokes = { x0: [], y0: [], x1: [], y1: [], colour: [], width: [], dash: [], marker: [], angle: [], size: [],
+                 mark_width: [] };
 const bars = { latent: [], freq: [], colour: [], alpha: [] };
 const marks = { latent: [], y: [] };
 for (let l = 0; l < n_latents; l++) {
@@ -20,9 +21,14 @@ for (let l = 0; l < n_latents; l++) {
   const angle = f.angle[at] * scales.angle;  // a decoder column has unit length: its angle places it
   const x = Math.cos(angle) * latent_len, y = Math.sin(angle) * latent_len;
   const is_dead = f.dead[at] === 1;
-  const target = is_dead ? gone : alive;
-  target.x0.push(0); target.y0.push(0); target.x1.push(x); target.y1.push(y);
-  if (!is_dead) alive.angle.push(Math.atan2(y, x) - Math.PI / 2);
+  spokes.x0.push(0); spokes.y0.push(0); spokes.x1.push(x); spokes.y1.push(y);
+  spokes.colour.push(is_dead ? dropped_colour : latent_colour);
+  spokes.width.push(is_dead ? 2 : 3);
+  spokes.dash.push(is_dead ? "dotted" : "solid");
+  spokes.marker.push(is_dead ? "x" : "triangle");
+  spokes.angle.push(is_dead ? 0 : Math.atan2(y, x) - Math.PI / 2);  // the triangle points outwards
+  spokes.size.push(is_dead ? 12 : 11);
+  spokes.mark_width.push(is_dead ? 2 : 1);
   bars.freq.push(f.freq[at] * scales.freq);
   bars.alpha.push(1);
   bars.colour.push(is_dead ? dropped_colour : latent_colour);
@@ -31,8 +37,8 @@ for (let l = 0; l < n_latents; l++) {
     marks.y.push(0);
   }
 }
-latents.data = alive;
-dead.data = gone;
+latents.data = spokes;
+dead_entry.visible = marks.latent.length > 0;  // the legend lists dead latents while there are some
 latent_bars.data = bars;
 dead_marks.data = marks;
 
