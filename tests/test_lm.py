@@ -257,3 +257,20 @@ def test_sparse_codes_give_the_same_measures_as_the_dense_codes():
     assert np.allclose(codes.item_max(item, 30)[4], dense[40:50].max(0).values.numpy())
     kept = np.arange(0, 300, 3)
     assert np.allclose(codes.item_max(item[kept], 30, rows=kept)[4], dense[kept[(kept >= 40) & (kept < 50)]].max(0).values.numpy())
+
+
+def test_bootstrap_aucs_equal_each_resamples_own_auc_with_ties():
+    """The count-based bootstrap gives each resample exactly the AUC of its items, ties counted half."""
+    from sklearn.metrics import roc_auc_score
+
+    from explainers.lm.detection import bootstrap_aucs, bootstrap_draws
+
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 6, 40).astype(np.float32)  # few values: many ties
+    positive = rng.random(40) < 0.3
+    draws = bootstrap_draws(40, 200, seed=1)
+    draws[0] = np.flatnonzero(positive)[0]  # one resample of a single item: one class, no AUC
+    got = bootstrap_aucs(scores, positive, draws)
+    assert np.isnan(got[0])
+    expected = [roc_auc_score(positive[d], scores[d]) for d in draws[1:]]
+    np.testing.assert_allclose(got[1:], expected, atol=1e-12)

@@ -324,6 +324,27 @@ def test_promotion_equals_the_z_score_of_the_full_logits():
     assert np.allclose(promotion(decoder, unembed, words), z.mean(1), atol=1e-9)
 
 
+def test_answer_losses_score_each_distinct_pair_once_and_batching_changes_no_loss():
+    """Settings share answers (the unsteered ones, weak edits): each distinct pair is scored once, and
+    batches of any size give each pair the loss it has alone."""
+    from explainers.lm.model import load
+
+    lm = load(None, torch.device("cpu"), "float32")
+    prompts = [steering.chat_ids(lm.tokenizer, p) for p in ("Name a pet.", "Say hi.", "Name a bridge.")]
+    said = [lm.tokenizer(t, add_special_tokens=False).input_ids for t in ("A dog.", "Hello there, friend!", "")]
+    alone = [steering.answer_losses(lm, [p], [a])[0] for p, a in zip(prompts, said)]
+    scored_pairs = []
+    real = steering.batch_losses
+    steering.batch_losses = lambda lm_, pairs: scored_pairs.extend(pairs) or real(lm_, pairs)
+    try:
+        together = steering.answer_losses(lm, prompts * 3, said * 3, batch_tokens=40)
+    finally:
+        steering.batch_losses = real
+    assert len(scored_pairs) == 2  # two distinct non-empty pairs, each once
+    assert together[:2] == pytest.approx(alone[:2], abs=1e-4) and together[3:5] == together[:2]
+    assert np.isnan(together[2]) and np.isnan(together[8])
+
+
 def test_answer_losses_match_the_full_forward():
     """Scoring reads the unembedding only where an answer token is predicted; the losses must equal those
     of the full forward pass, and an empty answer gives nan."""

@@ -18,11 +18,18 @@ def auc(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
 
 
 def ranks_along_rows(scores: torch.Tensor) -> torch.Tensor:
-    """Ranks (1-based) of each row's entries within that row, ties sharing their mean rank (float32)."""
+    """Ranks (1-based) of each row's entries within that row, ties sharing their mean rank (float32).
+    A run of ties is found in one pass over the sorted row (where the value changes), not by searching."""
     ordered, order = scores.sort(dim=1)
-    first = torch.searchsorted(ordered, ordered, right=False)  # where each value's run of ties starts
-    last = torch.searchsorted(ordered, ordered, right=True)  # and ends
-    return torch.empty(scores.shape, device=scores.device).scatter_(1, order, ((first + last + 1) / 2).float())
+    n = scores.shape[1]
+    index = torch.arange(n, device=scores.device, dtype=torch.int32).expand_as(ordered)
+    starts = torch.ones(ordered.shape, dtype=torch.bool, device=scores.device)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]  # a new value begins a run of ties
+    ends = torch.ones_like(starts)
+    ends[:, :-1] = starts[:, 1:]
+    first = torch.where(starts, index, 0).cummax(dim=1).values  # where each value's run begins
+    last = torch.where(ends, index, n).flip(1).cummin(dim=1).values.flip(1)  # and where it ends
+    return torch.empty(scores.shape, device=scores.device).scatter_(1, order, ((first + last + 2) / 2).float())
 
 
 def ranks(scores: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -63,14 +70,27 @@ def bootstrap_draws(n_items: int, n: int, seed: int) -> np.ndarray:
 
 
 def bootstrap_aucs(scores: np.ndarray, positive: np.ndarray, draws: np.ndarray) -> np.ndarray:
-    """One unit's AUC on each resample of ``draws`` (nan where a resample holds one class only)."""
-    p = np.asarray(positive, dtype=bool)[draws]
-    n_pos = p.sum(1)
-    n_neg = p.shape[1] - n_pos
+    """One unit's AUC on each resample of ``draws`` (nan where a resample holds one class only).
+
+    A resample only changes how often each item counts, so the items are sorted once: in each run of tied
+    scores, the resample's positives and negatives are counted, and its Mann-Whitney U is the sum over runs
+    of positives × (negatives in lower runs + half the negatives in the run)."""
+    scores = np.asarray(scores, dtype=np.float32)
+    p = np.asarray(positive, dtype=bool)
+    n_draws, n = draws.shape
+    order = np.argsort(scores, kind="stable")
+    ordered = scores[order]
+    run_starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    counts = np.bincount((np.arange(n_draws)[:, None] * n + draws).ravel(), minlength=n_draws * n)
+    counts = counts.reshape(n_draws, n)[:, order].astype(np.float64)
+    pos = np.add.reduceat(counts * p[order], run_starts, axis=1)
+    neg = np.add.reduceat(counts * ~p[order], run_starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    n_pos, n_neg = pos.sum(1), neg.sum(1)
     both = (n_pos > 0) & (n_neg > 0)  # a resample with one class only has no AUC
-    ranked = ranks(np.asarray(scores)[draws[both]], axis=1)  # all resamples ranked at once
-    out = np.full(len(draws), np.nan)
-    out[both] = (np.where(p[both], ranked, 0).sum(1) - n_pos[both] * (n_pos[both] + 1) / 2) / (n_pos[both] * n_neg[both])
+    u = (pos * (below + 0.5 * neg)).sum(1)
+    out = np.full(n_draws, np.nan)
+    out[both] = u[both] / (n_pos[both] * n_neg[both])
     return out
 
 

@@ -6,14 +6,14 @@ import numpy as np
 import torch
 
 from ..lm import explain
-from ..lm.activations import Recorder, encode, padded
+from ..lm.activations import Recorder, batches, encode, padded
 
 
 @torch.no_grad()
 def neuron_token_values(lm, sequences: list[list[int]], neurons: list[int], mlp_width: int, device,
-                        batch_size: int = 32) -> list[np.ndarray]:
+                        batch_tokens: int = 4096) -> list[np.ndarray]:
     """The chosen neurons' activations at every token (BOS dropped) of each sequence: ``[tokens, neurons]``.
-    Only the blocks up to the deepest chosen neuron run."""
+    Only the blocks up to the deepest chosen neuron run, on batches of sequences of similar length."""
     blocks = {}
     for column, n in enumerate(neurons):
         blocks.setdefault(n // mlp_width, []).append((column, n % mlp_width))
@@ -29,14 +29,15 @@ def neuron_token_values(lm, sequences: list[list[int]], neurons: list[int], mlp_
     all_layers = model.layers
     model.layers = torch.nn.ModuleList(list(all_layers)[: max(blocks) + 1])
     handles = [model.layers[block].mlp.down_proj.register_forward_pre_hook(hook_for(block)) for block in blocks]
-    out = []
+    out = [None] * len(sequences)
     try:
-        for start in range(0, len(sequences), batch_size):
-            batch = sequences[start:start + batch_size]
+        for group in batches([len(row) for row in sequences], batch_tokens):
+            batch = [sequences[i] for i in group]
             ids, attention = padded(batch)
             model(input_ids=ids.to(device), attention_mask=attention.to(device), use_cache=False)
             values = np.stack([captured[c] for c in range(len(neurons))], axis=-1)  # [batch, seq, neurons]
-            out += [values[i, 1:len(row)] for i, row in enumerate(batch)]
+            for i, row, v in zip(group, batch, values):
+                out[i] = v[1:len(row)]
     finally:
         for handle in handles:
             handle.remove()

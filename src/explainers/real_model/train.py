@@ -71,19 +71,21 @@ def words_by_token(strings: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.concatenate([explain.token_words(list(strings[a:b])) for a, b in zip(starts, ends)])
 
 
-def mentions(texts: list[str], lemmas: set[str]) -> np.ndarray:
-    """True for each text that names one of ``lemmas`` (whole words, plurals too)."""
-    out = []
-    for text in texts:
-        words = set(explain._LETTERS.findall(text.lower()))
-        out.append(any(form in lemmas for w in words for form in explain.base_forms(w)))
-    return np.array(out)
+def word_forms(texts: list[str]) -> list[set[str]]:
+    """Each text's words and the forms its plurals may come from (``explain.base_forms``)."""
+    return [{form for w in set(explain._LETTERS.findall(text.lower())) for form in explain.base_forms(w)}
+            for text in texts]
 
 
-def concept_lemmas(label: str) -> set[str]:
-    """Every single-word lemma of every synset at or below the concept's root."""
+def mentions(forms: list[set[str]], lemmas: set[str]) -> np.ndarray:
+    """True for each text (its ``word_forms``) that names one of ``lemmas`` (whole words, plurals too)."""
+    return np.array([not f.isdisjoint(lemmas) for f in forms], dtype=bool)
+
+
+def concept_lemmas(root: str) -> set[str]:
+    """Every single-word lemma of every synset at or below a concept's root synset."""
     table = wordnet.synsets()
-    return {lemma.lower() for key in wordnet.below(corpus.concept_roots()[label]) for lemma in table[key].lemmas
+    return {lemma.lower() for key in wordnet.below(root) for lemma in table[key].lemmas
             if "_" not in lemma}
 
 
@@ -163,8 +165,10 @@ def wordnet_problem(run: LanguageRun) -> tuple[Problem, np.ndarray]:
 def about_matrix(run: LanguageRun, problem: Problem, wn: np.ndarray) -> np.ndarray:
     """[WordNet items, concepts]: labelled with the concept, or naming one of its words."""
     items = corpus.items(run.config.activations.corpus)
-    texts = [items[i].text for i in run.acts["detection_items"][wn]]
-    return np.stack([problem.y[:, j] | mentions(texts, concept_lemmas(c)) for j, c in enumerate(problem.concepts)], axis=1)
+    forms = word_forms([items[i].text for i in run.acts["detection_items"][wn]])
+    roots = corpus.concept_roots()  # each root is looked up in WordNet's index once
+    return np.stack([problem.y[:, j] | mentions(forms, concept_lemmas(roots[c])) for j, c in enumerate(problem.concepts)],
+                    axis=1)
 
 
 def explanation_of(record: dict) -> dict:

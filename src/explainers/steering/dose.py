@@ -20,7 +20,7 @@ from ..lm.codes import SparseCodes, encode as encode_codes
 from ..lm.sae import train_sae
 from ..lm.stages import stages
 from .search import STRENGTHS
-from .train import Recipe, chat_ids, choose, human_answers, left_padded, levers_from, score, steered_answers
+from .train import Recipe, chat_ids, choose, human_answers, left_padded, levers_from, score, scored, steered_answers
 from .words import HELD_OUT, TRAINING, headline_strength, mentions, works
 
 CONCEPT = "golden_gate"
@@ -108,7 +108,8 @@ def dosed_run(lm, chapter, recipe: Recipe, extra: np.ndarray, device, log=print)
     choice = choose(lv, lm, layer, CONCEPT, recipe, training_ids)
     human_train = human_answers(lm, TRAINING, training_ids, 24)
     answers = steered_answers(lm, lv, layer, choice, "feature", STRENGTHS, training_ids, recipe, 24, device)
-    settings = [{"strength": s, **score(lm, CONCEPT, training_ids, a)} for s, a in answers.items()]
+    settings = [{"strength": s, **found} for (_, s), found in
+                scored(lm, training_ids, {(CONCEPT, s): a for s, a in answers.items()}).items()]
     strength = headline_strength(settings, human_train)
     held = None
     if strength is not None:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from ..device import describe, pick
 from ..lm.model import load
 from ..lm.stages import ChapterConfig, book_config as chapter_config, stages
-from .train import Recipe, chat_ids, choose, human_answers, levers, score, steered_answers, unsteered_answers
+from .train import Recipe, chat_ids, choose, human_answers, levers, scored, steered_answers, unsteered_answers
 from .words import METHODS, TRAINING, steering_score, works
 
 LATER_LAYER = 20  # of 30: two thirds of the way, where Arad et al. find output features
@@ -68,7 +68,8 @@ def evaluate(variant: Variant, chapter: ChapterConfig, lm, concepts, strengths, 
         choice = choose(lv, lm, variant.layer, concept, variant.recipe, prompt_ids)
         answers = {0.0: state[key]} | steered_answers(lm, lv, variant.layer, choice, variant.method, strengths,
                                                       prompt_ids, variant.recipe, max_new_tokens, device)
-        settings = [{"strength": s, **score(lm, concept, prompt_ids, a)} for s, a in answers.items()]
+        settings = [{"strength": s, **found} for (_, s), found in
+                    scored(lm, prompt_ids, {(concept, s): a for s, a in answers.items()}).items()]
         working = [s["strength"] for s in settings if s["strength"] > 0 and works(s, human)]
         out["concepts"][concept] = {
             "feature": {k: v for k, v in choice.items() if k != "direction"},

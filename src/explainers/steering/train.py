@@ -236,28 +236,43 @@ def generate(lm, prompt_ids: list[list[int]], max_new_tokens: int, repetition_pe
     return answers
 
 
+def answer_losses(lm, prompt_ids: list[list[int]], answers: list[list[int]], batch_tokens: int = 4096) -> list[float]:
+    """The unsteered model's mean next-token loss on each answer, given its prompt (nan if empty). Each
+    distinct (prompt, answer) pair is scored once, however often it recurs (the unsteered answers in every
+    setting, weak edits that change nothing), in batches of similar length."""
+    pairs = {(tuple(p), tuple(a)) for p, a in zip(prompt_ids, answers) if a}
+    ordered = sorted(pairs, key=lambda pair: (len(pair[0]) + len(pair[1]), pair))
+    losses, batch, width = {}, [], 0
+    for pair in ordered + [None]:
+        wider = 0 if pair is None else max(width, len(pair[0]) + len(pair[1]))
+        if batch and (pair is None or wider * (len(batch) + 1) > batch_tokens):
+            losses.update(zip(batch, batch_losses(lm, batch)))
+            batch, wider = [], 0 if pair is None else len(pair[0]) + len(pair[1])
+        if pair is not None:
+            batch.append(pair)
+            width = wider
+    return [losses[(tuple(p), tuple(a))] if a else float("nan") for p, a in zip(prompt_ids, answers)]
+
+
 @torch.no_grad()
-def answer_losses(lm, prompt_ids: list[list[int]], answers: list[list[int]]) -> list[float]:
-    """The unsteered model's mean next-token loss on each answer, given its prompt (nan if empty). Only the
-    positions that predict an answer token go through the unembedding."""
+def batch_losses(lm, pairs: list[tuple[tuple, tuple]]) -> list[float]:
+    """``answer_losses`` for one batch of non-empty (prompt, answer) pairs: only the positions that predict
+    an answer token go through the unembedding."""
     device = next(lm.model.parameters()).device
-    rows = [p + a for p, a in zip(prompt_ids, answers)]
+    rows = [p + a for p, a in pairs]
     width = max(map(len, rows))
     ids = torch.zeros((len(rows), width), dtype=torch.long)
     for i, row in enumerate(rows):
         ids[i, :len(row)] = torch.tensor(row)
     attention = (torch.arange(width)[None] < torch.tensor([len(r) for r in rows])[:, None]).long()
     hidden = lm.model.model(input_ids=ids.to(device), attention_mask=attention.to(device), use_cache=False).last_hidden_state
-    where = [(i, torch.arange(len(p) - 1, len(p) + len(a) - 1)) for i, (p, a) in enumerate(zip(prompt_ids, answers)) if a]
-    out = [float("nan")] * len(answers)
-    if not where:
-        return out
-    picked = torch.cat([hidden[i, positions.to(device)] for i, positions in where])
+    where = [torch.arange(len(p) - 1, len(p) + len(a) - 1) for p, a in pairs]
+    picked = torch.cat([hidden[i, positions.to(device)] for i, positions in enumerate(where)])
     logp = torch.log_softmax(lm.model.lm_head(picked).float(), dim=-1).cpu()
-    offset = 0
-    for i, positions in where:
+    out, offset = [], 0
+    for (_, answer), positions in zip(pairs, where):
         n = len(positions)
-        out[i] = float(-logp[torch.arange(offset, offset + n), torch.tensor(answers[i])].mean())
+        out.append(float(-logp[torch.arange(offset, offset + n), torch.tensor(answer)].mean()))
         offset += n
     return out
 
@@ -280,9 +295,10 @@ def interval(values, seed: int = 0, draws: int = 2000) -> list[float]:
     return [float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))]
 
 
-def score(lm, concept: str | None, prompt_ids, answers) -> dict:
+def score(lm, concept: str | None, prompt_ids, answers, losses: list[float] | None = None) -> dict:
+    """What the page reports of one setting's answers; ``losses`` when ``scored`` computed them already."""
     texts = [lm.tokenizer.decode(a, skip_special_tokens=True) for a in answers]
-    losses = answer_losses(lm, prompt_ids, answers)
+    losses = answer_losses(lm, prompt_ids, answers) if losses is None else losses
     said = [mentions(concept, t) for t in texts] if concept else [False] * len(texts)
     reps = [repetition(a) for a in answers]
     return {"texts": texts, "mentions": said, "losses": losses,
@@ -291,6 +307,15 @@ def score(lm, concept: str | None, prompt_ids, answers) -> dict:
             "loss_interval": interval(losses),
             "repetition": float(np.mean(reps)), "repetition_interval": interval(reps),
             "tokens": [len(a) for a in answers]}
+
+
+def scored(lm, prompt_ids, by_setting: dict) -> dict:
+    """``score`` of every setting's answers, ``{(concept, ...): answers}``, their losses computed together:
+    the answers that settings share are scored once."""
+    keys = list(by_setting)
+    losses = answer_losses(lm, prompt_ids * len(keys), [a for k in keys for a in by_setting[k]])
+    n = len(prompt_ids)
+    return {k: score(lm, k[0], prompt_ids, by_setting[k], losses[i * n:(i + 1) * n]) for i, k in enumerate(keys)}
 
 
 def human_answers(lm, prompts, prompt_ids, max_new_tokens: int) -> dict:
@@ -422,16 +447,18 @@ def run(config: SteeringConfig) -> Timeline:
     generation_started = time.perf_counter()
     human = human_answers(lm, config.prompts, prompt_ids, config.max_new_tokens)
     baseline = unsteered_answers(lm, prompt_ids, config.recipe, config.max_new_tokens)
-    settings = []
+    answers = {}
     for concept, method in bar([(c, m) for c in config.concepts for m in METHODS], desc="steered generations"):
-        answers = {0: baseline} | steered_answers(lm, lv, layer, chosen[concept], method, config.strengths,
-                                                  prompt_ids, config.recipe, config.max_new_tokens, device)
-        for strength in config.strengths:
-            settings.append({"concept": concept, "method": method, "strength": float(strength),
-                             # the length of what the edit adds, against the residual stream's median length
-                             "added_norm": float(strength * chosen[concept]["unit_norm"] / lv.median_norm),
-                             **score(lm, concept, prompt_ids, answers[strength])})
+        steered = steered_answers(lm, lv, layer, chosen[concept], method, config.strengths, prompt_ids,
+                                  config.recipe, config.max_new_tokens, device)
+        answers.update({(concept, method, s): baseline if s == 0 else steered[s] for s in config.strengths})
     generation_s = time.perf_counter() - generation_started
+    scoring_started = time.perf_counter()
+    settings = [{"concept": concept, "method": method, "strength": float(strength),
+                 # the length of what the edit adds, against the residual stream's median length
+                 "added_norm": float(strength * chosen[concept]["unit_norm"] / lv.median_norm), **found}
+                for (concept, method, strength), found in scored(lm, prompt_ids, answers).items()]
+    scoring_s = time.perf_counter() - scoring_started
     import transformers
 
     return Timeline(
@@ -441,6 +468,7 @@ def run(config: SteeringConfig) -> Timeline:
               "features": {c: {k: v for k, v in chosen[c].items() if k != "direction"} for c in config.concepts},
               "layer": layer, "n_layers": lm.n_layers, "sink_limit": lv.limit, "median_norm": lv.median_norm,
               "model": lm.source.rsplit("/", 1)[-1], "generation_s": round(generation_s, 2),
+              "scoring_s": round(scoring_s, 2),
               "setup_s": round(setup_s, 2),
               # the unsteered answers are generated once and shared by every strength-0 setting
               "n_generations": (sum(s != 0 for s in config.strengths) * len(config.concepts) * len(METHODS) + 1)
