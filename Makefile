@@ -41,8 +41,9 @@ apt_install = if [ "$$(id -u)" = 0 ]; then sudo=; \
 
 .PHONY: book test setup chromium corpus clean benchmarks
 
+# BUILD_ARGS: more options for jupyter-book (the benchmark builds into a folder of its own)
 book: setup
-	$(BIN)/jupyter-book build . $(STRICT)
+	$(BIN)/jupyter-book build . $(STRICT) $(BUILD_ARGS)
 
 test: setup
 	$(BIN)/jupyter-book build . $(STRICT)

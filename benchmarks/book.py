@@ -1,8 +1,11 @@
 """Figures for the book as a whole: build time cold and warm, page weight, embedded bytes, scrub latency.
 
-    .venv/bin/python benchmarks/book.py [--skip-cold] [--skip-embedded] [--skip-weight]
+    .venv/bin/python benchmarks/book.py [--skip-cold] [--skip-embedded] [--skip-weight] [--fresh-clone]
 
 Cold: a fresh output folder and an empty training cache. Warm: the same build again, nothing changed.
+Each build is broken down: every notebook's execution, the slide copies, the feature browser's data, and
+the rest of Sphinx. --fresh-clone measures what a new user's `make book` costs instead: a clone of this
+commit beside ../shared, its installs (`make setup`) timed, then its cold build and a warm rebuild.
 Page weight: every response body of a page's first load in headless Chromium (1200 x 900, images below
 the fold not scrolled into view), gzipped at level 6, against the page's goal.
 Scrub latency: slider change to the last canvas repaint it caused, for every chart with a slider, at the
@@ -35,12 +38,55 @@ FRAME_MS = 1000 / 60
 SCRUB_RUNS = 3
 
 
-def build(out: Path, cache: Path) -> float:
+NOTEBOOK_TIME = re.compile(r"book/([\w-]+)\.md: Executed notebook in ([\d.]+) seconds")
+STEP_TIME = re.compile(r"\[explainers\] (slide copies|feature browser data) in ([\d.]+) seconds")
+
+
+def build(out: Path | None, cache: Path, root: Path = ROOT) -> tuple[float, dict[str, float]]:
+    """One strict build of the book at ``root``, as `make book` runs it (into ``out`` if given): its wall
+    time and its parts."""
     env = dict(os.environ, EXPLAINERS_CACHE=str(cache))
+    if out is None:
+        command = ["make", "-C", str(root), "book"]
+    else:
+        command = ["make", "-C", str(root), "book", f"BUILD_ARGS=--path-output {out}"]
     started = time.perf_counter()
-    subprocess.run([str(ROOT / ".venv/bin/jupyter-book"), "build", str(ROOT), "--path-output", str(out)],
-                   check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    done = subprocess.run(command, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - started
+    if done.returncode:
+        raise RuntimeError(f"the build failed:\n{done.stdout[-3000:]}")
+    parts = {f"notebook {name}": float(t) for name, t in NOTEBOOK_TIME.findall(done.stdout)}
+    parts |= {name: float(t) for name, t in STEP_TIME.findall(done.stdout)}
+    parts["Sphinx, the rest"] = wall - sum(parts.values())
+    return wall, parts
+
+
+def show_build(name: str, wall: float, parts: dict[str, float]) -> None:
+    print(f"{name}: {wall:6.1f} s")
+    for part, seconds in sorted(parts.items(), key=lambda p: -p[1]):
+        print(f"    {part:34s} {seconds:6.1f} s")
+
+
+def fresh_clone() -> None:
+    """A new user's `make book`: clone this commit beside ../shared, install, build cold, build again."""
+    work = Path(tempfile.mkdtemp(prefix="book-clone-"))
+    try:
+        clone = work / "main"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        if (ROOT.parent / "shared").exists():
+            (work / "shared").symlink_to(ROOT.parent / "shared")
+        started = time.perf_counter()
+        subprocess.run(["make", "-C", str(clone), "setup"], check=True, stdout=subprocess.DEVNULL)
+        installs = time.perf_counter() - started
+        cache = clone / "_build" / "explainers-cache"
+        cold, parts = build(None, cache, clone)
+        print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
+        print(f"fresh clone, `make book`: {installs + cold:6.1f} s (goal 600 s)")
+        print(f"    {'installs (make setup)':34s} {installs:6.1f} s")
+        show_build("  cold build", cold, parts)
+        show_build("warm rebuild (no change)", *build(None, cache, clone))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def page_weight(browser, url: str) -> tuple[int, int, list[tuple[str, int]]]:
@@ -141,17 +187,18 @@ def main() -> None:
     parser.add_argument("--skip-cold", action="store_true", help="measure against the existing _build/html")
     parser.add_argument("--skip-embedded", action="store_true", help="skip building each chart to count its bytes")
     parser.add_argument("--skip-weight", action="store_true", help="skip the page weights (measure the scrub only)")
+    parser.add_argument("--fresh-clone", action="store_true", help="a new user's make book: clone, install, build")
     parser.add_argument("--site", type=Path, default=ROOT / "_build" / "html", help="the built book to measure")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # each result as it comes, when piped to a file
     site = args.site
-    if not args.skip_cold:
+    if args.fresh_clone:
+        fresh_clone()
+    elif not args.skip_cold:
         work = Path(tempfile.mkdtemp(prefix="book-bench-"))
         try:
-            cold = build(work / "out", work / "cache")
-            warm = build(work / "out", work / "cache")
-            print(f"cold build (empty caches): {cold:6.1f} s")
-            print(f"warm rebuild (no change):  {warm:6.1f} s")
+            show_build("cold build (empty caches)", *build(work / "out", work / "cache"))
+            show_build("warm rebuild (no change)", *build(work / "out", work / "cache"))
         finally:
             shutil.rmtree(work, ignore_errors=True)
     for chart_id, size in ({} if args.skip_embedded else embedded_bytes()).items():

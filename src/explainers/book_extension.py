@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import time
 from pathlib import Path
 
 from sphinx.util import logging
@@ -197,8 +198,12 @@ def on_build_finished(app, exception):
     copy_vendor(outdir)
     serve_icon_subset(outdir)
     write_favicon_ico(outdir)
+    started = time.perf_counter()
     export_charts(outdir.parent, outdir)
+    logger.info(f"[explainers] slide copies in {time.perf_counter() - started:.2f} seconds")
+    started = time.perf_counter()
     problem = feature_browser.publish(outdir)  # the browser's data files, outside the book's own _static/
+    logger.info(f"[explainers] feature browser data in {time.perf_counter() - started:.2f} seconds")
     if problem:
         logger.warning(problem)
 
