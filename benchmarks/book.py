@@ -67,26 +67,30 @@ def show_build(name: str, wall: float, parts: dict[str, float]) -> None:
         print(f"    {part:34s} {seconds:6.1f} s")
 
 
-def fresh_clone() -> None:
-    """A new user's `make book`: clone this commit beside ../shared, install, build cold, build again."""
+def fresh_clone(keep: bool = False) -> None:
+    """A new user's `make book`: clone this commit beside ../shared, install, build cold, build again.
+    ``keep``: leave the clone (to run its tests next, as CI would)."""
     work = Path(tempfile.mkdtemp(prefix="book-clone-"))
+    print(f"clone of {subprocess.run(['git', '-C', str(ROOT), 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()} in {work / 'main'}")
     try:
         clone = work / "main"
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
         if (ROOT.parent / "shared").exists():
             (work / "shared").symlink_to(ROOT.parent / "shared")
+        print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
         started = time.perf_counter()
         subprocess.run(["make", "-C", str(clone), "setup"], check=True, stdout=subprocess.DEVNULL)
         installs = time.perf_counter() - started
         cache = clone / "_build" / "explainers-cache"
         cold, parts = build(None, cache, clone)
-        print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
+        print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         print(f"fresh clone, `make book`: {installs + cold:6.1f} s (goal 600 s)")
         print(f"    {'installs (make setup)':34s} {installs:6.1f} s")
         show_build("  cold build", cold, parts)
         show_build("warm rebuild (no change)", *build(None, cache, clone))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def page_weight(browser, url: str) -> tuple[int, int, list[tuple[str, int]]]:
@@ -188,13 +192,15 @@ def main() -> None:
     parser.add_argument("--skip-embedded", action="store_true", help="skip building each chart to count its bytes")
     parser.add_argument("--skip-weight", action="store_true", help="skip the page weights (measure the scrub only)")
     parser.add_argument("--fresh-clone", action="store_true", help="a new user's make book: clone, install, build")
+    parser.add_argument("--keep-clone", action="store_true", help="with --fresh-clone: leave the clone")
     parser.add_argument("--site", type=Path, default=ROOT / "_build" / "html", help="the built book to measure")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # each result as it comes, when piped to a file
     site = args.site
     if args.fresh_clone:
-        fresh_clone()
-    elif not args.skip_cold:
+        fresh_clone(args.keep_clone)
+        return
+    if not args.skip_cold:
         work = Path(tempfile.mkdtemp(prefix="book-bench-"))
         try:
             show_build("cold build (empty caches)", *build(work / "out", work / "cache"))
