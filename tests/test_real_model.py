@@ -251,7 +251,7 @@ def test_the_activation_store_in_bfloat16_matches_float32(tiny_runs):
 
 def test_rerunning_from_the_spliced_block_gives_the_full_forward_logits():
     """The spliced loss runs the blocks before the edit once and reruns the rest per mode: with no edit,
-    the rerun must give the same logits as the whole model."""
+    the rerun must give the same logits as the whole model, through the unembedding."""
     import torch
 
     from explainers.lm.activations import encode, padded
@@ -261,6 +261,31 @@ def test_rerunning_from_the_spliced_block_gives_the_full_forward_logits():
     lm = load(None, torch.device("cpu"), "float32")
     ids, attention = padded(encode(lm.tokenizer, ["The dog slept.", "A bridge over the bay, in fog at dawn."]))
     with torch.no_grad():
-        logits, block_input = clean_pass(lm, 5, ids, attention)
-        again = rerun_from(lm, 5, block_input)
-    assert torch.allclose(logits, again, atol=1e-4)
+        hidden, block_input = clean_pass(lm, 5, ids, attention)
+        again = lm.model.lm_head(rerun_from(lm, 5, block_input))
+        full = lm.model(input_ids=ids, attention_mask=attention, use_cache=False).logits
+    assert torch.allclose(lm.model.lm_head(hidden), full, atol=1e-4)
+    assert torch.allclose(again, full, atol=1e-4)
+
+
+def test_spliced_clean_losses_equal_the_full_forwards_loss_at_every_predicted_token():
+    """The spliced loss unembeds only the predicting positions: each item's clean losses must be those of
+    the whole model's logits (the BOS position and padding left out)."""
+    import torch
+
+    from explainers.lm.activations import encode, padded
+    from explainers.lm.model import load
+    from explainers.real_model.measures import spliced_losses
+
+    lm = load(None, torch.device("cpu"), "float32")
+    sequences = encode(lm.tokenizer, ["The dog slept.", "A bridge over the bay, in fog at dawn."])
+    losses, count, clean = spliced_losses(lm, 5, sequences, lambda h: h, torch.device("cpu"), float("inf"))
+    ids, attention = padded(sequences)
+    with torch.no_grad():
+        logits = lm.model(input_ids=ids, attention_mask=attention, use_cache=False).logits.float()
+    for row, sequence in enumerate(sequences):
+        n = len(sequence)
+        expected = torch.nn.functional.cross_entropy(logits[row, 1:n - 1], ids[row, 2:n], reduction="none")
+        np.testing.assert_allclose(clean[row], expected.numpy(), atol=1e-4)
+    assert count == sum(len(s) - 2 for s in sequences)
+    assert losses["clean"] == pytest.approx(float(np.concatenate(clean).mean()), abs=1e-5)

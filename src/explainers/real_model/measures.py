@@ -80,7 +80,8 @@ def spliced_losses(lm, layer, sequences, sae, device, limit, batch_size: int = 3
     own. Also each sequence's clean loss at every predicted token (for ``clean_breakdown``).
 
     Blocks before the edit see the same input in every mode, so they run once per batch: the clean pass
-    keeps the input of block ``layer`` and each edited mode reruns only from there."""
+    keeps the input of block ``layer`` and each edited mode reruns only from there. Only the positions that
+    predict a token go through the unembedding (a [tokens, vocabulary] product as large as the blocks)."""
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))  # similar lengths pad little
     edits = {"clean": None, "sae": lambda h: sae(h), "zero": torch.zeros_like}
     totals, count, clean = dict.fromkeys(modes, 0.0), 0, [None] * len(sequences)
@@ -88,24 +89,26 @@ def spliced_losses(lm, layer, sequences, sae, device, limit, batch_size: int = 3
         batch = order[start:start + batch_size]
         ids, attention = padded([sequences[i] for i in batch])
         ids, attention = ids.to(device), attention.to(device)
-        targets = ids[:, 2:]  # predictions made at positions 1.. (the BOS position is left out)
-        valid = attention[:, 2:].bool()
+        valid = attention[:, 2:].bool()  # predictions made at positions 1.. (the BOS position is left out)
+        targets = ids[:, 2:][valid]
         count += int(valid.sum())
-        logits, block_input = clean_pass(lm, layer, ids, attention)
+        hidden, block_input = clean_pass(lm, layer, ids, attention)
         for mode in modes:
             if mode != "clean":
                 with edited_residual(lm, layer, edits[mode], limit):
-                    logits = rerun_from(lm, layer, block_input)
-            loss = torch.nn.functional.cross_entropy(logits[:, 1:-1].float().transpose(1, 2), targets, reduction="none")
-            totals[mode] += float(loss[valid].sum())
+                    hidden = rerun_from(lm, layer, block_input)
+            logits = lm.model.lm_head(hidden[:, 1:-1][valid]).float()
+            loss = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
+            totals[mode] += float(loss.sum())
             if mode == "clean":
-                for row, i in enumerate(batch):
-                    clean[i] = loss[row][valid[row]].cpu().numpy()
+                for i, row_loss in zip(batch, loss.split(valid.sum(1).tolist())):
+                    clean[i] = row_loss.cpu().numpy()
     return {mode: total / count for mode, total in totals.items()}, count, clean
 
 
 def clean_pass(lm, layer, ids, attention):
-    """The model's logits, and the arguments block ``layer`` (counting from 1) was called with."""
+    """The model's last hidden states (after its final norm: the unembedding's input), and the arguments
+    block ``layer`` (counting from 1) was called with."""
     kept = {}
 
     def keep(module, args, kwargs):
@@ -113,21 +116,21 @@ def clean_pass(lm, layer, ids, attention):
 
     handle = lm.layers[layer - 1].register_forward_pre_hook(keep, with_kwargs=True)
     try:
-        logits = lm.model(input_ids=ids, attention_mask=attention, use_cache=False).logits
+        hidden = lm.model.model(input_ids=ids, attention_mask=attention, use_cache=False).last_hidden_state
     finally:
         handle.remove()
-    return logits, kept
+    return hidden, kept
 
 
 def rerun_from(lm, layer, block_input):
-    """The logits when the model runs again from block ``layer`` (counting from 1) on the same input: the
-    edit hooked on that block's output applies, and the later blocks see it."""
+    """The last hidden states when the model runs again from block ``layer`` (counting from 1) on the same
+    input: the edit hooked on that block's output applies, and the later blocks see it."""
     args, kwargs = block_input["args"], block_input["kwargs"]
     hidden = None
     for block in list(lm.layers)[layer - 1:]:
         out = block(*args, **kwargs) if hidden is None else block(hidden, *args[1:], **kwargs)
         hidden = out[0] if isinstance(out, tuple) else out
-    return lm.model.lm_head(lm.model.model.norm(hidden))
+    return lm.model.model.norm(hidden)
 
 
 def clean_breakdown(losses: list[np.ndarray], sources: list[str]) -> dict:
