@@ -51,9 +51,7 @@ class TopKSAE(nn.Module):
         return torch.relu((x * self.scale - self.b_dec) @ self.W_enc + self.b_enc)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        pre = self.pre_acts(x)
-        top = pre.topk(self.k, dim=-1)
-        return torch.zeros_like(pre).scatter_(-1, top.indices, top.values)
+        return keep_top(self.pre_acts(x), self.k)
 
     def decode(self, f: torch.Tensor) -> torch.Tensor:
         return (f @ self.W_dec + self.b_dec) / self.scale
@@ -66,6 +64,12 @@ class TopKSAE(nn.Module):
         self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8)
 
 
+def keep_top(pre: torch.Tensor, k: int) -> torch.Tensor:
+    """``pre`` with all but each row's ``k`` largest entries set to zero."""
+    top = pre.topk(k, dim=-1)
+    return torch.zeros_like(pre).scatter_(-1, top.indices, top.values)
+
+
 # --- training ----------------------------------------------------------------------------------------
 
 def aux_loss(sae: TopKSAE, pre: torch.Tensor, error: torch.Tensor, dead: torch.Tensor, aux_k: int):
@@ -73,23 +77,53 @@ def aux_loss(sae: TopKSAE, pre: torch.Tensor, error: torch.Tensor, dead: torch.T
     n_dead = int(dead.sum())
     if n_dead == 0:
         return pre.new_zeros(())
-    masked = pre.masked_fill(~dead, 0.0)
-    top = masked.topk(min(aux_k, n_dead), dim=-1)
-    f_aux = torch.zeros_like(pre).scatter_(-1, top.indices, top.values)
+    f_aux = keep_top(pre.masked_fill(~dead, 0.0), min(aux_k, n_dead))
     error_hat = f_aux @ sae.W_dec
     return (error_hat - error).pow(2).sum(-1).mean() / error.pow(2).sum(-1).mean().clamp_min(1e-8)
 
 
-def train_sae(train: torch.Tensor, config: SAEConfig, device, held_out: torch.Tensor | None = None):
-    """Train on the rows of ``train`` (float32, [tokens, width]); returns the SAE and its curves."""
-    generator = torch.Generator().manual_seed(config.seed)
-    torch.manual_seed(config.seed)
+def initial_sae(train: torch.Tensor, config: SAEConfig, device, generator: torch.Generator) -> TopKSAE:
+    """A fresh SAE whose input scale and decoder bias come from ``train`` (a sample of 20,000 rows)."""
     d_in = train.shape[1]
     sae = TopKSAE(d_in, config.d_sae, config.k).to(device)
     with torch.no_grad():
         sae.scale.fill_(float((d_in / train.pow(2).sum(1).mean()).sqrt()))
         sample = train[torch.randperm(len(train), generator=generator)[:20_000]].to(device)
         sae.b_dec.copy_(sample.mean(0) * sae.scale)  # start the decoder bias at the data's mean
+    return sae
+
+
+def batches_of(train: torch.Tensor, batch_size: int, steps: int, generator: torch.Generator):
+    """``steps`` batches of rows of ``train``, each pass over the rows in a new random order."""
+    order, cursor = torch.randperm(len(train), generator=generator), 0
+    for _ in range(steps):
+        if cursor + batch_size > len(order):
+            order, cursor = torch.randperm(len(train), generator=generator), 0
+        yield train[order[cursor:cursor + batch_size]]
+        cursor += batch_size
+
+
+@torch.no_grad()
+def log_step(curves: dict, sae: TopKSAE, step: int, config: SAEConfig, numbers: dict, density: np.ndarray,
+             held_out: torch.Tensor | None) -> None:
+    """One point of every training curve (the held-out explained variance: nan without held-out rows)."""
+    curves["step"].append(step)
+    curves["tokens"].append((step + 1) * config.batch_size)
+    for name, value in numbers.items():
+        curves[name].append(float(value))
+    curves["density"].append(density)
+    if held_out is not None:
+        h = held_out.to(sae.W_dec.device)
+        curves["held_out_explained_variance"].append(float(explained_variance(h, sae(h))))
+    else:
+        curves["held_out_explained_variance"].append(float("nan"))
+
+
+def train_sae(train: torch.Tensor, config: SAEConfig, device, held_out: torch.Tensor | None = None):
+    """Train on the rows of ``train`` (float32, [tokens, width]); returns the SAE and its curves."""
+    generator = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)
+    sae = initial_sae(train, config, device, generator)
     optimizer = torch.optim.Adam(sae.parameters(), lr=config.lr, betas=(0.9, 0.999))
     steps = max(1, config.training_tokens // config.batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(  # hold, then decay linearly over the last fifth
@@ -97,49 +131,32 @@ def train_sae(train: torch.Tensor, config: SAEConfig, device, held_out: torch.Te
     last_fired = torch.zeros(config.d_sae, dtype=torch.long, device=device)
     curves = {"step": [], "tokens": [], "mse": [], "explained_variance": [], "aux_loss": [], "dead_fraction": [],
               "held_out_explained_variance": [], "density": []}
-    fired_window = torch.zeros(config.d_sae, device=device)
-    window_tokens = 0
-    order = torch.randperm(len(train), generator=generator)
-    cursor = 0
+    fired_window, window_tokens = torch.zeros(config.d_sae, device=device), 0
     started = time.perf_counter()
-    for step in bar(range(steps), desc="SAE training"):
-        if cursor + config.batch_size > len(order):
-            order, cursor = torch.randperm(len(train), generator=generator), 0
-        x = train[order[cursor:cursor + config.batch_size]].to(device)
-        cursor += config.batch_size
+    rows = batches_of(train, config.batch_size, steps, generator)
+    for step, x in zip(bar(range(steps), desc="SAE training"), rows):
+        x = x.to(device)
         xs = x * sae.scale
-        pre = torch.relu((xs - sae.b_dec) @ sae.W_enc + sae.b_enc)
-        top = pre.topk(config.k, dim=-1)
-        f = torch.zeros_like(pre).scatter_(-1, top.indices, top.values)
-        xs_hat = f @ sae.W_dec + sae.b_dec
+        pre = sae.pre_acts(x)
+        f = keep_top(pre, config.k)
+        xs_hat = f @ sae.W_dec + sae.b_dec  # the reconstruction in the scaled space the loss is measured in
         error = xs - xs_hat
         mse = error.pow(2).sum(-1).mean() / xs.pow(2).sum(-1).mean()  # normalised MSE
         fired = (f > 0).any(0)
         last_fired = torch.where(fired, torch.zeros_like(last_fired), last_fired + config.batch_size)
         dead = last_fired >= config.dead_after_tokens
         aux = aux_loss(sae, pre, error.detach(), dead, config.aux_k)
-        loss = mse + config.aux_coefficient * aux
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (mse + config.aux_coefficient * aux).backward()
         optimizer.step()
         scheduler.step()
         sae.normalise_decoder()
         fired_window += (f > 0).float().sum(0).detach()
         window_tokens += len(x)
         if step % config.log_every == 0 or step == steps - 1:
-            with torch.no_grad():
-                curves["step"].append(step)
-                curves["tokens"].append((step + 1) * config.batch_size)
-                curves["mse"].append(float(mse))
-                curves["explained_variance"].append(float(explained_variance(xs, xs_hat)))
-                curves["aux_loss"].append(float(aux))
-                curves["dead_fraction"].append(float(dead.float().mean()))
-                curves["density"].append((fired_window / window_tokens).cpu().numpy())
-                if held_out is not None:
-                    h = held_out.to(device)
-                    curves["held_out_explained_variance"].append(float(explained_variance(h, sae(h))))
-                else:
-                    curves["held_out_explained_variance"].append(float("nan"))
+            log_step(curves, sae, step, config, {"mse": mse, "explained_variance": explained_variance(xs, xs_hat),
+                                                 "aux_loss": aux, "dead_fraction": dead.float().mean()},
+                     (fired_window / window_tokens).cpu().numpy(), held_out)
             fired_window.zero_()
             window_tokens = 0
     seconds = time.perf_counter() - started
