@@ -60,8 +60,13 @@ LOSS_PLOT_LEFT = f"""() => ({PLOT_VIEWS})().find((v) => v.model.title.text.start
 
 def test_a_scrub_step_measures_no_axis_but_a_new_range_is_laid_out_again(visit):
     page = visit("book/one-neuron.html")
-    page.evaluate(COUNT_AXIS_MEASURES)
     page.locator("#chart-one-neuron").focus()
+    # the page settles first: its web fonts loaded and a first step drawn (a busy machine may still be
+    # laying the chart out for them when the page reports loaded)
+    page.evaluate("document.fonts.ready.then(() => undefined)")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    page.evaluate(COUNT_AXIS_MEASURES)
     for _ in range(3):
         page.keyboard.press("ArrowRight")
         page.wait_for_timeout(100)
