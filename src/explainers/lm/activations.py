@@ -171,17 +171,12 @@ def collect_uncached(config: ActivationConfig, device=None) -> Timeline:
                          resid, neuron_tokens, neuron_max)
     collect_s = time.perf_counter() - collect_started
     norms = np.linalg.norm(resid.astype(np.float32), axis=1)
-
-
-    token = np.concatenate([row[1:] for row in encoded]).astype(np.int32)
-    item_of = np.repeat(np.arange(len(items)), lengths).astype(np.int32)
-    pos = np.concatenate([np.arange(1, n + 1) for n in lengths]).astype(np.int16)
     labels = sorted({item.label for item in items} - {""})
     import transformers
 
     return Timeline(
         fixed={
-            "resid": resid, "norm": norms.astype(np.float16), "token": token, "item": item_of, "pos": pos,
+            "resid": resid, "norm": norms.astype(np.float16), **token_index(encoded, lengths),
             "neuron_tokens": neuron_tokens, "neuron_ids": neuron_ids.astype(np.int32),
             "neuron_max": neuron_max.reshape(len(neuron_max), -1),
             "detection_items": np.flatnonzero(detected).astype(np.int32),
@@ -204,6 +199,13 @@ def collect_uncached(config: ActivationConfig, device=None) -> Timeline:
             "run": describe(device),
         },
     )
+
+
+def token_index(encoded: list[list[int]], lengths: list[int]) -> dict:
+    """Per stored token (BOS left out): its id, its item, and its position in the item (from 1)."""
+    return {"token": np.concatenate([row[1:] for row in encoded]).astype(np.int32),
+            "item": np.repeat(np.arange(len(encoded)), lengths).astype(np.int32),
+            "pos": np.concatenate([np.arange(1, n + 1) for n in lengths]).astype(np.int16)}
 
 
 def record_batch(lm, recorder, group, encoded, lengths, starts, detected, detection_row, config, device,
