@@ -221,7 +221,7 @@ def test_tiny_pipeline_gives_every_chart_and_fact(tiny_runs):
     from explainers.real_model import charts, facts
 
     said = facts.facts(tiny_runs)
-    assert said["n_concepts"] == len(tiny_runs[1].meta["concepts"])
+    assert said["n_concepts"] == len(tiny_runs.analysis.meta["concepts"])
     for chart_id, title in charts.CHARTS.items():
         chart = charts.chart(chart_id, tiny_runs)
         assert chart.id == chart_id and chart.title == title

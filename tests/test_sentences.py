@@ -8,6 +8,7 @@ import pytest
 
 from explainers.cartpole import facts as cartpole
 from explainers.hardware import facts as hardware
+from explainers.hardware import words as hardware_words
 from explainers.timeline import Timeline
 
 # --- CPU vs GPU: the CPU a peak is computed for ----------------------------------------------------
@@ -52,13 +53,13 @@ def test_the_schedule_names_the_register_of_the_cpu_that_was_measured():
 
 
 def test_counts_and_articles_agree_with_their_number():
-    assert hardware.count_text(1, "core") == "1 core" and hardware.count_text(0, "core") == "0 cores"
-    assert hardware.count_text(2, "step") == "2 steps"
-    assert hardware.article("AMD EPYC") == "an" and hardware.article("Intel(R) Xeon(R)") == "an"
-    assert hardware.article("Neoverse-N1") == "a"
-    assert hardware.bytes_text(3 * 16384**2 * 2) == "1.61 GB" and hardware.bytes_text(0) == "0 bytes"
-    assert hardware.cores_of(1, "Neoverse-N1") == "1 core of a Neoverse-N1"
-    assert hardware.cores_of(16, "Intel(R) Xeon(R) Processor") == "16 cores of an Intel(R) Xeon(R) Processor"
+    assert hardware_words.count_text(1, "core") == "1 core" and hardware_words.count_text(0, "core") == "0 cores"
+    assert hardware_words.count_text(2, "step") == "2 steps"
+    assert hardware_words.article("AMD EPYC") == "an" and hardware_words.article("Intel(R) Xeon(R)") == "an"
+    assert hardware_words.article("Neoverse-N1") == "a"
+    assert hardware_words.bytes_text(3 * 16384**2 * 2) == "1.61 GB" and hardware_words.bytes_text(0) == "0 bytes"
+    assert hardware_words.cores_of(1, "Neoverse-N1") == "1 core of a Neoverse-N1"
+    assert hardware_words.cores_of(16, "Intel(R) Xeon(R) Processor") == "16 cores of an Intel(R) Xeon(R) Processor"
 
 
 def bench(cores: int, single: list[float], many: list[float]) -> Timeline:

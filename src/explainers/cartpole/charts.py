@@ -18,6 +18,7 @@ from .. import palette
 from ..embed import Chart
 from ..figure import book_figure
 from ..player import Choice, Player
+from .words import episode_end
 
 PAGE = "learning-from-reward"
 REWARDS_ID = "cartpole-rewards"
@@ -45,21 +46,6 @@ def legend_below(fig) -> None:
     legend.padding = 2
     legend.spacing = 8
     legend.margin = 0
-
-
-def episode_end(timeline, checkpoint: int) -> str:
-    """Why the checkpoint's recorded episode ended, read from its last state."""
-    limits = timeline.meta["limits"]
-    n = int(timeline["eval_length"][checkpoint])
-    if n >= limits["max_episode_steps"]:
-        return f"{limits['max_episode_steps']} steps, the time limit"
-    x, theta = float(timeline["eval_x"][checkpoint, n]), float(timeline["eval_theta"][checkpoint, n])
-    reasons = []
-    if abs(theta) > limits["theta_threshold_radians"]:
-        reasons.append(f"the pole fell past {math.degrees(limits['theta_threshold_radians']):.0f}°")
-    if abs(x) > limits["x_threshold"]:
-        reasons.append("the cart left the track")
-    return " and ".join(reasons) or "unknown"  # the training tests guarantee one of the limits was passed
 
 
 # --- the reward curve ----------------------------------------------------------------------------
@@ -329,7 +315,7 @@ def agent_at_work(timeline, chart_id: str = AGENT_ID) -> Chart:
 
 
 def chart(chart_id: str, run) -> Chart:
-    """One of the chapter's charts, from ``train.runs()``."""
+    """One of the chapter's charts, from ``runs.runs()``."""
     if chart_id == REWARDS_ID:
         return reward_curve(run)
     if chart_id == AGENT_ID:

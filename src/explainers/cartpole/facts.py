@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..markup import Html, Markdown, html_table
-from .charts import episode_end
+from .words import episode_end
 
 
 def policy_probe(timeline, checkpoint: int, theta_fraction: float, theta_dot: float) -> float:

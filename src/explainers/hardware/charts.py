@@ -1,7 +1,7 @@
 """The CPU vs GPU charts: one small matrix product computed serially and in parallel waves (animated,
 on the shared player), and the measured matmul throughput over sizes against each device's peak.
 
-``chart(chart_id, runs)`` builds either from ``train.runs()``. Bokeh only: no torch, no training."""
+``chart(chart_id, runs)`` builds either from ``runs.runs()``. Bokeh only: no torch, no training."""
 from __future__ import annotations
 
 import html
@@ -15,7 +15,7 @@ from .. import palette
 from ..embed import Chart
 from ..figure import book_figure
 from ..player import Player
-from .facts import (DTYPE_NAMES, best, gpu_name, measured_on, measured_series, peak_label, peak_name, peak_text,
+from .words import (DTYPE_NAMES, best, gpu_name, measured_on, measured_series, peak_label, peak_name, peak_text,
                     percent_text, rate_text, seconds_text, series_arrays, times_text)
 
 PAGE = "cpu-vs-gpu"
@@ -227,7 +227,7 @@ def crossovers(bench, records) -> list[tuple[int, str]]:
 
 
 def chart(chart_id: str, runs) -> Chart:
-    """The chart ``chart_id`` of ``CHARTS``, from ``train.runs()``."""
+    """The chart ``chart_id`` of ``CHARTS``, from ``runs.runs()``."""
     if chart_id == SCHEDULE_ID:
         return schedule_chart(runs.steps)
     if chart_id == THROUGHPUT_ID:

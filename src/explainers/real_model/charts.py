@@ -229,7 +229,7 @@ def scale_chart(records: dict, chart_id: str = SCALE_ID) -> Chart:
 
 
 def chart(chart_id: str, runs) -> Chart:
-    """One of the chapter's charts by its id, from ``train.runs()``."""
+    """One of the chapter's charts by its id, from ``runs.runs()``."""
     trained, analysis = runs.trained, runs.analysis
     if chart_id == TRAINING_ID:
         return training_chart(trained)

@@ -67,7 +67,7 @@ def feature_cards(analysis) -> Html:
 
 
 def metrics_table(runs) -> Html:
-    m = runs[1].meta["metrics"]
+    m = runs.analysis.meta["metrics"]
     rows = [
         ("L0 (latents active per token)", f"{m['l0']:.1f}"),
         ("explained variance (held-out tokens)", f"{m['explained_variance']:.3f}"),
@@ -87,9 +87,9 @@ def _detection(meta):
 
 
 def detection_table(runs) -> Html:
-    meta = runs[1].meta
+    meta = runs.analysis.meta
     rows = _detection(meta)
-    mlp_width = runs[0].meta["collect"]["mlp_width"]
+    mlp_width = runs.trained.meta["collect"]["mlp_width"]
     out = []
     for c, name in meta["concepts"].items():
         f, n = rows[(c, "feature")], rows[(c, "neuron")]
@@ -104,7 +104,7 @@ def detection_table(runs) -> Html:
 
 def interpretation_table(runs, per_kind: int = 4) -> Html:
     """Examples: each concept unit kind's best and a few random units, with explanation and score."""
-    records = runs[1].meta["interpretation"]
+    records = runs.analysis.meta["interpretation"]
     out = []
     for kind in ("feature", "neuron"):
         for why in ("concept", "random"):
@@ -117,12 +117,12 @@ def interpretation_table(runs, per_kind: int = 4) -> Html:
 def _unit(record, runs) -> str:
     if record["kind"] == "feature":
         return feature_link(record["unit"])
-    block, index = divmod(record["unit"], runs[0].meta["collect"]["mlp_width"])
+    block, index = divmod(record["unit"], runs.trained.meta["collect"]["mlp_width"])
     return f"{block + 1}.{index}"
 
 
 def specificity_table(runs) -> Html:
-    meta = runs[1].meta
+    meta = runs.analysis.meta
     by = {(r["concept"], r["kind"]): r for r in meta["specificity"]}
     out = []
     for c, name in meta["concepts"].items():
@@ -136,7 +136,7 @@ def specificity_table(runs) -> Html:
 def paired_table(runs) -> Html:
     """Features against each other pool: the paired difference of held-out AUC, best unit against best unit
     and with pools matched for size."""
-    meta = runs[1].meta
+    meta = runs.analysis.meta
     rows = []
     for kind, p in meta["paired"].items():
         m = meta["matched"]["against"][kind]

@@ -55,11 +55,6 @@ def feature_names(n: int) -> list[str]:
     return [f"x{i + 1}" for i in range(n)]
 
 
-def represented_norm(toy) -> float:
-    """The toy run's own rule, "feature norm > 0.5": the threshold below which a feature counts as dropped."""
-    return float(toy.meta["represented_rule"].rsplit(">", 1)[1])
-
-
 def sparsity_choice(toy) -> Choice:
     sparsity = toy.meta["settings"]["sparsity"]
     kept = toy.meta["n_represented_shown"]
@@ -99,7 +94,7 @@ def star_chart(toy, chart_id: str = STAR_ID, max_frames: int = 100) -> Chart:
     importance = toy["importance"]
     colours = importance_colours(importance)
     names = feature_names(N)
-    threshold = represented_norm(toy)
+    threshold = toy.meta["config"]["represented_norm"]
 
     columns = {"x": W[..., 0].ravel(), "y": W[..., 1].ravel(), "norm": norms.ravel(), "shared": shared.ravel()}
     columns = {name: packed(values) for name, values in columns.items()}  # int16 and a scale: a lighter page
@@ -330,11 +325,11 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 20)
 
 
 def chart(chart_id: str, runs) -> Chart:
-    """One of the chapter's charts, from ``train.runs()``."""
+    """One of the chapter's charts, from ``runs.runs()``."""
     if chart_id == STAR_ID:
-        return star_chart(runs["toy"])
+        return star_chart(runs.toy)
     if chart_id == PHASES_ID:
-        return phase_chart(runs["phase"])
+        return phase_chart(runs.phase)
     if chart_id == SAE_ID:
-        return sae_chart(runs["sae"], runs["toy"]["importance"])
+        return sae_chart(runs.sae, runs.toy["importance"])
     raise KeyError(f"no chart {chart_id!r} here; the {PAGE} page has {list(CHARTS)}")

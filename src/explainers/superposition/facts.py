@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..markup import Html, html_table
-from .charts import represented_norm
 from .geometry import DEDICATED, NOT_REPRESENTED, SUPERPOSITION, neighbour_angles
 
 
@@ -32,12 +31,13 @@ def toy_facts(toy) -> dict:
     all_seeds = np.array(toy.meta["n_represented_all_seeds"])
     n_seeds = all_seeds.shape[1]
     four = kept.index(4) if 4 in kept else dense
-    four_cols = toy["W_columns"][-1, four][toy["feature_norm"][-1, four] > represented_norm(toy)]
+    threshold = toy.meta["config"]["represented_norm"]
+    four_cols = toy["W_columns"][-1, four][toy["feature_norm"][-1, four] > threshold]
     return {
         "toy_n": s["n_features"], "toy_m": s["n_hidden"],
         "toy_importance": _list(s["importance"], "{:.3g}"),
         "toy_decay": f"{toy.meta['config']['importance_decay']:g}",
-        "toy_threshold": f"{represented_norm(toy):g}",
+        "toy_threshold": f"{threshold:g}",
         "toy_sparsities": _list(sparsity),
         "toy_steps": f"{s['steps']:,}", "toy_lr": f"{s['lr']:g}", "toy_batch": s["batch_size"],
         "toy_weight_decay": f"{s['weight_decay']:g}", "toy_seeds": n_seeds,
@@ -116,14 +116,13 @@ def sae_facts(sae) -> dict:
 
 
 def run_where(runs) -> str:
-    device = runs["toy"].meta["device"]
-    wall = sum(t.meta.get("wall_time_s", 0.0) for t in runs.values())
+    device = runs.toy.meta["device"]
     return (f"on {device['device_name']} ({device['device']}), torch {device['torch']}; "
-            f"{wall:.1f} s of training for the three runs together")
+            f"{runs.wall_time_s:.1f} s of training for the three runs together")
 
 
 def facts(runs) -> dict:
-    return toy_facts(runs["toy"]) | phase_facts(runs["phase"]) | sae_facts(runs["sae"]) | {
+    return toy_facts(runs.toy) | phase_facts(runs.phase) | sae_facts(runs.sae) | {
         "run_where": run_where(runs)}
 
 
@@ -131,7 +130,7 @@ def toy_table(toy) -> Html:
     """One row per sparsity: what the displayed run did and how typical it was among the seeds."""
     s = toy.meta["settings"]
     all_seeds = np.array(toy.meta["n_represented_all_seeds"])
-    threshold = represented_norm(toy)
+    threshold = toy.meta["config"]["represented_norm"]
     rows = []
     for k, sp in enumerate(s["sparsity"]):
         counts = np.bincount(all_seeds[k], minlength=s["n_features"] + 1)

@@ -50,7 +50,7 @@ def tradeoff(runs) -> dict[str, np.ndarray]:
 
 
 def chart(chart_id: str, runs) -> Chart:
-    """The chapter's chart, from ``train.runs()``: the runs on the λ control, and the whole sweep's
+    """The chapter's chart, from ``runs.runs()``: the runs on the λ control, and the whole sweep's
     trade-off beside them."""
     if chart_id != CHART_ID:
         raise KeyError(f"no chart {chart_id!r} here; the {PAGE} page has {list(CHARTS)}")
