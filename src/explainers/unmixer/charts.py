@@ -38,13 +38,13 @@ def mosaic(atoms: np.ndarray, firing: np.ndarray) -> np.ndarray:
 def tradeoff(runs) -> dict[str, np.ndarray]:
     """The sparsity trade-off across runs, from their last frames: explained variance against L0."""
     last = [run.n_frames - 1 for run in runs]
-    n_atoms = [run.meta["config"]["n_atoms"] for run in runs]
+    n_atoms = [run.firing_frequency.shape[1] for run in runs]
     return {
-        "sparsity": np.array([run.meta["config"]["sparsity"] for run in runs], np.float32),
-        "l0": np.array([run["l0"][i] for run, i in zip(runs, last)], np.float32),
-        "explained_variance": np.array([run["explained_variance"][i] for run, i in zip(runs, last)],
+        "sparsity": np.array([run.sparsity for run in runs], np.float32),
+        "l0": np.array([run.l0[i] for run, i in zip(runs, last)], np.float32),
+        "explained_variance": np.array([run.explained_variance[i] for run, i in zip(runs, last)],
                                        np.float32),
-        "dead_fraction": np.array([run["dead"][i] / n for run, i, n in zip(runs, last, n_atoms)],
+        "dead_fraction": np.array([run.dead[i] / n for run, i, n in zip(runs, last, n_atoms)],
                                   np.float32),
     }
 
@@ -54,20 +54,20 @@ def chart(chart_id: str, runs) -> Chart:
     trade-off beside them."""
     if chart_id != CHART_ID:
         raise KeyError(f"no chart {chart_id!r} here; the {PAGE} page has {list(CHARTS)}")
-    return grid_chart([r for r in runs if r.meta["config"]["sparsity"] in SHOWN], tradeoff(runs))
+    return grid_chart([d for d in runs.dictionaries if d.sparsity in SHOWN], tradeoff(runs.dictionaries))
 
 
 def grid_chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int = 10) -> Chart:
-    """``runs``: dictionary Timelines that differ only in sparsity; ``tradeoff``: ``tradeoff`` over a
-    wider sweep that includes them."""
+    """``runs``: dictionary runs (``runs.Dictionary``) that differ only in sparsity; ``tradeoff``:
+    ``tradeoff`` over a wider sweep that includes them."""
     frames = display_frames(runs[0].n_frames, max_frames)
-    steps = runs[0]["step"][frames]
+    steps = runs[0].step[frames]
     images, stats = [], {"explained_variance": [], "l0": [], "dead": []}
     for run in runs:
         for f in frames:
-            images.append(mosaic(run["atoms"][f], run["firing_frequency"][f]))
+            images.append(mosaic(run.atoms[f], run.firing_frequency[f]))
             for name in stats:
-                stats[name].append(float(run[name][f]))
+                stats[name].append(float(getattr(run, name)[f]))
     size = images[0].shape[0]
 
     grid = book_figure("64 atoms (brightness = how often each fires)", 360,
@@ -110,7 +110,7 @@ def grid_chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int =
                   legend_label="run shown above", level="overlay")
     trade.legend.location = "bottom_right"
 
-    sparsities = [run.meta["config"]["sparsity"] for run in runs]
+    sparsities = [run.sparsity for run in runs]
     rows = [int(np.argmin(np.abs(tradeoff["sparsity"] - s))) for s in sparsities]
     labels = [f"{s:g}" for s in sparsities]
     player = Player(chart_id, steps, choices=(Choice("sparsity", "Sparsity strength λ", tuple(labels),
@@ -118,11 +118,11 @@ def grid_chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int =
     ready = player.bind(
         "unmixer/render.js",
         grid=shown, mosaics=ColumnDataSource({"image": images}), size=size, n_frames=len(frames),
-        pictures=pictures, drawings=ColumnDataSource({"image": [np.flipud(r["drawing"]) for r in runs]}),
-        reconstructions=ColumnDataSource({"image": [np.flipud(r["reconstruction"]) for r in runs]}),
+        pictures=pictures, drawings=ColumnDataSource({"image": [np.flipud(r.drawing) for r in runs]}),
+        reconstructions=ColumnDataSource({"image": [np.flipud(r.reconstruction) for r in runs]}),
         stats=ColumnDataSource({k: np.array(v, np.float32) for k, v in stats.items()}),
         tradeoff=sweep, chosen=chosen, run_rows=rows, labels=labels,
-        n_atoms=runs[0].meta["config"]["n_atoms"],
+        n_atoms=runs[0].firing_frequency.shape[1],
     )
     layout = column(row(grid, column(pictures_fig, trade, sizing_mode="stretch_width"),
                         sizing_mode="stretch_width"),
