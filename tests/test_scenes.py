@@ -147,7 +147,7 @@ def finite_numbers(values) -> bool:
 # scenes whose runs are still the shape they had before ``explainers.runs.Runs`` (a list, one Timeline)
 NOT_YET_TYPED = {"cartpole", "steering"}
 # scenes whose charts and facts still read their Timelines' meta by string key
-NOT_YET_BY_ATTRIBUTE = NOT_YET_TYPED | {"hardware", "superposition", "real_model"}
+NOT_YET_BY_ATTRIBUTE = NOT_YET_TYPED | {"hardware", "real_model"}
 
 
 def scene_param(scene, pending):

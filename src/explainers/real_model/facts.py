@@ -8,7 +8,7 @@ from statistics import median
 import numpy as np
 
 from ..markup import Html
-from ..lm.shading import _html, shaded_tokens, table
+from ..lm.shading import lm_html, shaded_tokens, table
 from ..feature_browser.render import feature_link
 from .random_weights import summary
 from .written import controls
@@ -35,7 +35,7 @@ def polysemantic_sentences(analysis) -> Html:
                    for s in poly["sentences"])
     caption = (f"<p class='lm-meta'>MLP neuron {poly['index']} of block {poly['layer'] + 1}, on held-out sentences. "
                f"Red: positive activation (darkest = {scale:.2f}); blue: negative. Hover a token for its value.</p>")
-    return _html(caption + rows)
+    return lm_html(caption + rows)
 
 
 def _histogram_svg(counts, edges) -> str:
@@ -63,7 +63,7 @@ def feature_cards(analysis) -> Html:
             f'{_histogram_svg(card["histogram"], card["edges"])}'
             f'<div class="lm-meta">nonzero activations, {card["edges"][0]:.2f} to {card["edges"][-1]:.2f}</div>'
             f'{snippets}</div>')
-    return _html('<div class="lm-cards">' + "".join(out) + "</div>")
+    return lm_html('<div class="lm-cards">' + "".join(out) + "</div>")
 
 
 def metrics_table(runs) -> Html:
@@ -154,7 +154,7 @@ def control_table(controls: list[dict], what: str, concepts: dict) -> Html:
     """One unit's AUC on each concept and each related control group, against the other written topics."""
     rows = [(html.escape(r["description"] or f"{concepts.get(r['name'], r['name'])}: its concept, held out"), r["n"],
              f"{r['auc']:.2f} <small>({r['low']:.2f}–{r['high']:.2f})</small>") for r in controls]
-    return _join(_html(f"<p class='lm-meta'>{html.escape(what)}</p>"),
+    return _join(lm_html(f"<p class='lm-meta'>{html.escape(what)}</p>"),
                  table(("sentences", "n", "AUC against other topics (95 %)"), rows, numeric=(1, 2)))
 
 
@@ -381,7 +381,7 @@ def random_weights_table(runs) -> Html:
     """The real model's measures beside the recorded random-weights control's, computed the same way."""
     record = runs.records.get("random_weights")
     if record is None:
-        return _html("<p class='lm-meta'>No random-weights record yet.</p>")
+        return lm_html("<p class='lm-meta'>No random-weights record yet.</p>")
     real, control = summary(runs.trained, runs.analysis), record["summary"]
 
     def interp(s, kind):
@@ -398,7 +398,7 @@ def random_weights_table(runs) -> Html:
                f"torch {p['torch']}, transformers {p['transformers']}, {p['date'][:10]}, by "
                f"<code>{html.escape(p['command'])}</code>.</p>")
     return _join(table(("measure", "SmolLM2 (this build)", "same architecture, random weights"), rows, numeric=(1, 2)),
-                 _html(caption))
+                 lm_html(caption))
 
 
 def record_facts(runs) -> dict:

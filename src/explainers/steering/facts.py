@@ -6,7 +6,7 @@ import math
 import re
 
 from ..feature_browser.render import feature_link
-from ..lm.shading import _html
+from ..lm.shading import lm_html
 from ..markup import Html, Markdown
 from .words import HELD_OUT, METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, highlighted, reproduce_command, works
 
@@ -115,7 +115,7 @@ def example_block(result, concepts: dict) -> Html:
             ("answer", highlighted(s["concept"], ex["text"])),
             ("command", f"<code>{html.escape(command)}</code>")]
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return _html(f"<table class='table lm-table'><tbody>{body}</tbody></table>")
+    return lm_html(f"<table class='table lm-table'><tbody>{body}</tbody></table>")
 
 
 def results_table(result) -> Html:
@@ -145,7 +145,7 @@ def results_table(result) -> Html:
     head = ("<thead><tr><th>concept</th><th>method</th><th>strength (chosen on training prompts)</th>"
             "<th>answers that mention it (95 % interval)</th><th>loss, nats per token</th>"
             "<th>repetition</th><th>rule</th></tr></thead>")
-    return _html(f"<div class='lm-scroll'><table class='table lm-table'>{head}<tbody>{''.join(rows)}</tbody></table></div>")
+    return lm_html(f"<div class='lm-scroll'><table class='table lm-table'>{head}<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def search_table(record: dict) -> Html:
@@ -166,7 +166,7 @@ def search_table(record: dict) -> Html:
                f"in {record['seconds'] / 60:.0f} minutes, {len(record['prompts'])} training prompts, strengths "
                f"{', '.join(f'{s:g}' for s in record['strengths'])}.</p>")
     head = "".join(f"<th>{c}: feature</th><th>{c}: most mentions while fluent</th>" for c in concepts)
-    return _html(caption + f"<div class='lm-scroll'><table class='table lm-table'><thead><tr><th>variant</th>{head}"
+    return lm_html(caption + f"<div class='lm-scroll'><table class='table lm-table'><thead><tr><th>variant</th>{head}"
                  f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
@@ -231,7 +231,7 @@ def dose_table(record: dict) -> Html:
     head = ("<thead><tr><th>extra bridge tokens</th><th>bridge tokens in the SAE's text</th>"
             "<th>1 / alive features</th><th>feature picked</th><th>held out, at the strength chosen on training prompts</th>"
             "<th>rule</th></tr></thead>")
-    return _html(caption + f"<div class='lm-scroll'><table class='table lm-table'>{head}<tbody>{''.join(rows)}"
+    return lm_html(caption + f"<div class='lm-scroll'><table class='table lm-table'>{head}<tbody>{''.join(rows)}"
                  "</tbody></table></div>")
 
 
