@@ -145,7 +145,7 @@ def finite_numbers(values) -> bool:
 
 
 # scenes whose runs are still the shape they had before ``explainers.runs.Runs`` (a list, one Timeline)
-NOT_YET_TYPED = {"cartpole", "steering"}
+NOT_YET_TYPED = {"steering"}
 # scenes whose charts and facts still read their Timelines' meta by string key
 NOT_YET_BY_ATTRIBUTE = NOT_YET_TYPED | {"hardware", "real_model"}
 
