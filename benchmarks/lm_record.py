@@ -32,7 +32,7 @@ def plain(found: dict) -> dict:
 
 def steering_facts(steered) -> dict | None:
     try:  # the steering facts share helpers with its charts, which need bokeh (absent on some GPU machines)
-        from explainers.steering.facts import facts
+        from explainers.steering.facts import steering_facts as facts
     except ImportError:
         return None
     return plain(facts(steered))

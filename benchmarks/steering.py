@@ -29,7 +29,7 @@ def main(cached: bool = False) -> None:
         os.environ["EXPLAINERS_CACHE"] = str(scratch)
     from explainers.device import describe
     from explainers.steering import train
-    from explainers.steering.facts import facts
+    from explainers.steering.facts import steering_facts as facts
 
     machine = describe()
     print(f"{machine['device']} ({machine['device_name']}), {machine['cpu_count']} cores, torch {machine['torch']}, "

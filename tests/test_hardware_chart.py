@@ -7,7 +7,7 @@ from bokeh.models import ColumnDataSource, Div
 
 from explainers.embed import page_html
 from explainers.hardware import charts, records, train
-from explainers.hardware.runs import HardwareRuns
+from explainers.hardware.runs import Bench, HardwareRuns, Schedules
 from explainers.hardware import facts as report
 from explainers.hardware import words
 from explainers.hardware.charts import cell_states, schedule_chart, throughput_chart
@@ -17,7 +17,8 @@ from explainers.timeline import Timeline
 @pytest.fixture
 def tiny(tmp_cache):
     config = train.tiny_config()
-    return train.measure(config.bench), train.serial_vs_parallel(config.schedule)
+    return (Bench.from_timeline(train.measure(config.bench)),
+            Schedules.from_timeline(train.serial_vs_parallel(config.schedule)))
 
 
 def recorded_gpu_run():
@@ -47,7 +48,7 @@ def recorded_gpu_run():
     provenance = {"device_name": "Test GPU", "driver": "0.0", "torch": "0", "cuda": "0",
                   "date": "2000-01-02T00:00:00+00:00", "command": "pytest"}
     record = records.to_record(Timeline(frames=frames, meta=meta), provenance)
-    return records.from_record(json.loads(json.dumps(record)), "test.json")
+    return Bench.from_timeline(records.from_record(json.loads(json.dumps(record)), "test.json"))
 
 
 def sources(chart) -> list[ColumnDataSource]:
@@ -86,8 +87,8 @@ def test_throughput_chart_draws_each_series_only_at_the_sizes_it_measured(tiny):
     assert len(drawn) == len(words.measured_series(timeline))
     for series in words.measured_series(timeline):
         [source] = [s for s in drawn if s.data["series"][0] == series["label"]]
-        mask = timeline[f"{series['name']}.measured"]
-        assert list(source.data["n"]) == timeline["n"][mask].tolist()
+        mask = timeline.timeline[f"{series['name']}.measured"]
+        assert list(source.data["n"]) == timeline.timeline["n"][mask].tolist()
         assert (np.asarray(source.data["seconds"]) > 0).all() and (np.asarray(source.data["gflops"]) > 0).all()
     python = next(s for s in drawn if s.data["series"][0] == "Python triple loop (serial)")
     assert max(python.data["n"]) == 16  # never a zero at the sizes the loop skipped
@@ -100,7 +101,7 @@ def test_every_series_is_labelled_with_its_best_fraction_of_peak_and_each_peak_w
     for series in words.measured_series(timeline):
         fraction = words.percent_text(words.best(timeline, series)["fraction"])
         assert any(label.startswith(series["label"]) and f"best {fraction} of CPU" in label for label in labels)
-    peak = timeline.meta["peaks"]["cpu"]["float32"]
+    peak = timeline.peaks["cpu"]["float32"]
     assert any(words.short_source(peak["source"]) in label for label in labels)  # cores × clock × FLOP/cycle
 
 
@@ -126,22 +127,22 @@ def test_without_a_gpu_or_record_the_chapter_says_so_and_quotes_no_gpu_numbers(t
     facts = report.facts(HardwareRuns(timeline, steps))
     assert "No GPU record exists yet" in facts["gpu_story"]
     assert facts["records_where"] == "none"
-    assert "no GPU" in facts["bench_where"] and timeline.meta["cpu"]["model"] in facts["bench_where"]
+    assert "no GPU" in facts["bench_where"] and timeline.cpu.model in facts["bench_where"]
 
 
 def test_schedule_chart_colours_cells_from_the_timelines_active_and_done_arrays(tiny):
     _, steps = tiny
-    for schedule in steps.meta["schedules"]:
+    for schedule in steps.schedules:
         codes = cell_states(steps, schedule["name"])
-        assert (codes == 1).tolist() == steps[f"{schedule['name']}.active"].tolist()
-        assert (codes == 2).tolist() == steps[f"{schedule['name']}.done"].tolist()
+        assert (codes == 1).tolist() == steps.timeline[f"{schedule['name']}.active"].tolist()
+        assert (codes == 2).tolist() == steps.timeline[f"{schedule['name']}.done"].tolist()
     chart = schedule_chart(steps)
     finite_everywhere(chart)
     assert "state_names" in page_html(chart)
     [table] = [m for m in chart.layout.references() if m.name == "serial-vs-parallel-measured"]
-    for entry, seconds in zip(steps.meta["measured"], steps["measured.seconds"]):  # real times, and where
+    for entry, seconds in zip(steps.measured, steps.timeline["measured.seconds"]):  # real times, and where
         assert entry["label"] in table.text and words.seconds_text(float(seconds)) in table.text
-    assert steps.meta["devices"]["cpu"]["device_name"] in table.text
+    assert steps.devices["cpu"]["device_name"] in table.text
 
 
 def test_formatters_pick_readable_units():
@@ -157,7 +158,7 @@ def test_formatters_pick_readable_units():
 @pytest.fixture
 def h200():
     """The shipped record (real measurements), newest first."""
-    return records.load_records()[-1]
+    return Bench.from_timeline(records.load_records()[-1])
 
 
 def test_copy_split_is_the_difference_of_the_two_timed_runs(tiny, h200):
@@ -185,10 +186,12 @@ def test_tensor_core_story_quotes_the_record_best_rates(h200):
 def test_trainer_table_appears_only_when_a_record_timed_the_trainers(tiny, h200):
     bench, steps = tiny
     plain = HardwareRuns(bench, steps, (h200,))
-    if "trainers" not in h200.meta:
+    if h200.trainers is None:
         assert report.trainer_table(plain).text == ""
         assert "No recorded GPU run holds" in report.facts(plain)["trainer_story"]
-    timed = records.from_record(json.loads(json.dumps(records.to_record(h200, h200.meta["provenance"]))), "x.json")
+    shipped = h200.timeline
+    timed = records.from_record(json.loads(json.dumps(records.to_record(shipped, shipped.meta["provenance"]))),
+                                "x.json")
     timed.meta["trainers"] = {  # made-up timings in the recorder's shape, to test the table (never shipped)
         "devices": ["cpu", "cuda"], "repeats": 2, "cpu": "Test CPU", "runs": [
             {"name": "a", "label": "Toy A: a small run", "cpu": {"median_s": 0.5, "seconds": [0.5, 0.5]},
@@ -196,7 +199,7 @@ def test_trainer_table_appears_only_when_a_record_timed_the_trainers(tiny, h200)
             {"name": "b", "label": "Toy B: a larger run", "cpu": {"median_s": 3.0, "seconds": [3.0, 3.0]},
              "cuda": {"median_s": 1.0, "seconds": [1.0, 1.0]}},
             {"name": "c", "label": "Toy C", "skipped": "needs gymnasium"}]}
-    runs = HardwareRuns(bench, steps, (timed,))
+    runs = HardwareRuns(bench, steps, (Bench.from_timeline(timed),))
     table = report.trainer_table(runs).text
     assert "Toy A: a small run" in table and "4× as long" in table and "3× faster" in table
     assert "Not timed there: c" in table
@@ -208,10 +211,10 @@ def test_chart_builds_each_registered_id_and_imports_no_torch(tiny):
     import subprocess
     import sys
 
-    runs = HardwareRuns(*tiny, tuple(records.load_records()))
+    runs = HardwareRuns(*tiny, tuple(Bench.from_timeline(r) for r in records.load_records()))
     for chart_id, title in charts.CHARTS.items():
         built = charts.chart(chart_id, runs)
-        assert built.id == chart_id and built.title == title
+        assert built.title == title
         finite_everywhere(built)
     with pytest.raises(KeyError):
         charts.chart("no-such-chart", runs)

@@ -224,7 +224,7 @@ def test_tiny_pipeline_gives_every_chart_and_fact(tiny_runs):
     assert said["n_concepts"] == len(tiny_runs.analysis.meta["concepts"])
     for chart_id, title in charts.CHARTS.items():
         chart = charts.chart(chart_id, tiny_runs)
-        assert chart.id == chart_id and chart.title == title
+        assert chart.title == title
 
 
 def test_the_activation_store_in_bfloat16_matches_float32(tiny_runs):

@@ -144,10 +144,8 @@ def finite_numbers(values) -> bool:
     return True
 
 
-# scenes whose runs are still the shape they had before ``explainers.runs.Runs`` (a list, one Timeline)
-NOT_YET_TYPED = {"steering"}
 # scenes whose charts and facts still read their Timelines' meta by string key
-NOT_YET_BY_ATTRIBUTE = NOT_YET_TYPED | {"hardware", "real_model"}
+NOT_YET_BY_ATTRIBUTE = {"real_model", "steering"}
 
 
 def scene_param(scene, pending):
@@ -155,7 +153,7 @@ def scene_param(scene, pending):
     return pytest.param(scene, marks=mark)
 
 
-@pytest.mark.parametrize("scene", [scene_param(s, NOT_YET_TYPED) for s in SCENES])
+@pytest.mark.parametrize("scene", SCENES)
 def test_every_scenes_runs_are_the_one_runs_type(scene, tiny_runs):
     """``runs()`` returns a frozen dataclass subclassing ``Runs``, whose Timelines keep plain JSON meta."""
     import dataclasses

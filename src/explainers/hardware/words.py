@@ -1,5 +1,5 @@
 """How the CPU vs GPU chapter writes its numbers (durations, rates, peaks, percentages) and reads a
-benchmark Timeline's series: what ``facts`` and ``charts`` both use, so neither imports the other."""
+benchmark's series (``runs.Bench``): what ``facts`` and ``charts`` both use, so neither imports the other."""
 from __future__ import annotations
 
 import re
@@ -75,24 +75,25 @@ def bytes_text(count: float) -> str:
 
 # --- reading a benchmark Timeline -----------------------------------------------------------------
 
-def series_arrays(timeline, name: str) -> dict:
+def series_arrays(bench, name: str) -> dict:
     """One series' measured sizes only: ``n``, ``seconds``, ``gflops``, ``fraction`` (the mask applied)."""
-    mask = np.asarray(timeline[f"{name}.measured"], dtype=bool)
-    return {"n": timeline["n"][mask].astype(float),
-            "seconds": timeline[f"{name}.seconds"][mask].astype(float),
-            "gflops": timeline[f"{name}.gflops"][mask].astype(float),
-            "fraction": timeline[f"{name}.peak_fraction"][mask].astype(float)}
+    t = bench.timeline
+    mask = np.asarray(t[f"{name}.measured"], dtype=bool)
+    return {"n": t["n"][mask].astype(float),
+            "seconds": t[f"{name}.seconds"][mask].astype(float),
+            "gflops": t[f"{name}.gflops"][mask].astype(float),
+            "fraction": t[f"{name}.peak_fraction"][mask].astype(float)}
 
 
-def measured_series(timeline, device: str | None = None) -> list[dict]:
+def measured_series(bench, device: str | None = None) -> list[dict]:
     """The series' meta entries that measured at least one size (on ``device`` when given)."""
-    return [s for s in timeline.meta["series"]
-            if (device is None or s["device"] == device) and timeline[f"{s['name']}.measured"].any()]
+    return [s for s in bench.series
+            if (device is None or s["device"] == device) and bench.timeline[f"{s['name']}.measured"].any()]
 
 
-def best(timeline, series: dict) -> dict:
+def best(bench, series: dict) -> dict:
     """Where a series came closest to its device's peak: GFLOP/s, n, fraction (None: peak unknown)."""
-    arrays = series_arrays(timeline, series["name"])
+    arrays = series_arrays(bench, series["name"])
     i = int(np.argmax(arrays["gflops"]))
     return {"gflops": float(arrays["gflops"][i]), "n": int(arrays["n"][i]),
             "fraction": float(arrays["fraction"][i]) if series["peak_gflops"] else None}
@@ -119,15 +120,3 @@ def peak_label(device_name: str, device: str, dtype: str, peak: dict) -> str:
     source = current["source"] if current["gflops"] == peak["gflops"] else peak["source"]
     source = re.sub(r" \((?:www\.)?nvidia\.com[^)]*\)", "", source)
     return f"{name} {peak_text(peak['gflops'])} · {source}"
-
-
-def gpu_name(timeline) -> str | None:
-    cuda = timeline.meta.get("devices", {}).get("cuda")
-    return cuda["device_name"] if cuda else None
-
-
-def measured_on(timeline) -> str:
-    """The date a Timeline was measured: a record's provenance, else when the cache stored it."""
-    if timeline.meta.get("source") == "recorded":
-        return timeline.meta["provenance"]["date"][:10]
-    return timeline.meta["computed_at"][:10]

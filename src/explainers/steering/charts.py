@@ -103,7 +103,7 @@ def steering_chart(result, chart_id: str = CHART_ID) -> Chart:
 
 
 def chart(chart_id: str, runs) -> Chart:
-    """The chapter's chart from ``runs.runs()`` (the steering run)."""
+    """The chapter's chart from ``runs.runs()`` (its steering run)."""
     if chart_id != CHART_ID:
         raise KeyError(f"no steering chart {chart_id!r}")
-    return steering_chart(runs)
+    return steering_chart(runs.steered)

@@ -326,7 +326,14 @@ def first_held_out_summary(first: dict, names: dict) -> str:
             f"the record {first['provenance']['date'][:10]}-…-first-held-out.json.")
 
 
-def facts(result, record: dict | None = None, dose: dict | None = None, first: dict | None = None) -> dict:
+def facts(runs) -> dict:
+    """The chapter's numbers and sentences, from its runs (``runs.SteeringRuns``)."""
+    return steering_facts(runs.steered, runs.search, runs.dose, runs.first_held_out)
+
+
+def steering_facts(result, record: dict | None = None, dose: dict | None = None,
+                   first: dict | None = None) -> dict:
+    """The same from the steering Timeline and the records, each optional."""
     meta = result.meta
     concepts = meta["concept_names"]
     config = meta["config"]
