@@ -32,10 +32,12 @@ def plain(found: dict) -> dict:
 
 def steering_facts(steered) -> dict | None:
     try:  # the steering facts share helpers with its charts, which need bokeh (absent on some GPU machines)
-        from explainers.steering.facts import steering_facts as facts
+        from explainers.steering.facts import facts
     except ImportError:
         return None
-    return plain(facts(steered))
+    from explainers.steering.runs import SteeringRuns
+
+    return plain(facts(SteeringRuns.from_timeline(steered)))
 
 
 def main() -> None:

@@ -145,7 +145,7 @@ def finite_numbers(values) -> bool:
 
 
 # scenes whose charts and facts still read their Timelines' meta by string key
-NOT_YET_BY_ATTRIBUTE = {"real_model", "steering"}
+NOT_YET_BY_ATTRIBUTE = {"real_model"}
 
 
 def scene_param(scene, pending):

@@ -15,7 +15,7 @@ from ..timeline import display_frames
 PAGE = "unmixer"
 CHART_ID = "dictionary-grid"
 CHARTS = {CHART_ID: "Learning a dictionary of strokes from a drawing, over sparsity strengths"}
-SHOWN = (0.0, 0.1, 0.3)  # the runs on the chart's λ control: none, the book's, strong
+SHOWN_BESIDE = (0.0, 0.3)  # the runs on the chart's λ control beside the book's own strength: none, strong
 SIDE, GAP = 8, 1  # pixels per atom side, pixels between atoms
 FULL_BRIGHTNESS = 1 / 16  # an atom used by 1 patch in 16 or more is drawn at full brightness
 GREY_STEP = 4  # 64 grey levels: no step shows on an 8-pixel atom, and the page's data gzips 16% smaller
@@ -54,7 +54,8 @@ def chart(chart_id: str, runs) -> Chart:
     trade-off beside them."""
     if chart_id != CHART_ID:
         raise KeyError(f"no chart {chart_id!r} here; the {PAGE} page has {list(CHARTS)}")
-    return grid_chart([d for d in runs.dictionaries if d.sparsity in SHOWN], tradeoff(runs.dictionaries))
+    shown = {*SHOWN_BESIDE, runs.book_sparsity}
+    return grid_chart([d for d in runs.dictionaries if d.sparsity in shown], tradeoff(runs.dictionaries))
 
 
 def grid_chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int = 10) -> Chart:
