@@ -143,7 +143,7 @@ def test_correlation_is_zero_when_either_side_is_flat():
 
 @pytest.fixture(scope="module")
 def tiny_runs():
-    from explainers.real_model.train import runs, tiny_config
+    from explainers.real_model.runs import runs, tiny_config
 
     return runs(tiny_config())
 

@@ -37,9 +37,9 @@ def test_chart_code_never_imports_torch(module_name):
     assert "torch" not in imports_in_fresh_python(module_name)
 
 
-@pytest.mark.parametrize("scene", SCENES)
-def test_training_code_never_imports_bokeh(scene):
-    assert "bokeh" not in imports_in_fresh_python(f"explainers.{scene}.train")
+@pytest.mark.parametrize("module_name", [f"explainers.{s}.{m}" for s in SCENES for m in ("train", "runs")])
+def test_training_code_never_imports_bokeh(module_name):
+    assert "bokeh" not in imports_in_fresh_python(module_name)
 
 
 @pytest.mark.parametrize("scene", SCENES)
@@ -144,15 +144,6 @@ def finite_numbers(values) -> bool:
     return True
 
 
-# scenes whose charts and facts still read their Timelines' meta by string key
-NOT_YET_BY_ATTRIBUTE = {"real_model"}
-
-
-def scene_param(scene, pending):
-    mark = pytest.mark.xfail(strict=True, reason="not converted yet") if scene in pending else ()
-    return pytest.param(scene, marks=mark)
-
-
 @pytest.mark.parametrize("scene", SCENES)
 def test_every_scenes_runs_are_the_one_runs_type(scene, tiny_runs):
     """``runs()`` returns a frozen dataclass subclassing ``Runs``, whose Timelines keep plain JSON meta."""
@@ -169,7 +160,7 @@ def test_every_scenes_runs_are_the_one_runs_type(scene, tiny_runs):
         json.dumps(timeline.meta)
 
 
-@pytest.mark.parametrize("scene", [scene_param(s, NOT_YET_BY_ATTRIBUTE) for s in SCENES])
+@pytest.mark.parametrize("scene", SCENES)
 def test_charts_and_facts_read_the_runs_by_attribute_not_by_meta_key(scene):
     for name in ("charts", "facts"):
         source = (PACKAGE_DIR / scene / f"{name}.py").read_text()
