@@ -8,7 +8,10 @@ import numpy as np
 from ..markup import Html, html_table
 
 
-def converged_step(descent, loss_star: float, tolerance: float = 1e-4) -> int | None:
+CONVERGED_WITHIN = 1e-4  # a run has reached the minimum once its loss is this close to the least-squares one
+
+
+def converged_step(descent, loss_star: float, tolerance: float = CONVERGED_WITHIN) -> int | None:
     """The first step whose loss is within ``tolerance`` of the least-squares minimum."""
     gap = descent.loss[: descent.recorded_steps] - loss_star
     hits = np.flatnonzero(gap <= tolerance)
@@ -30,7 +33,7 @@ def outcome(descent, runs) -> str:
     crossing = f", crossing the optimum {flips} times" if flips else ""
     if done is None:
         return f"still descending after {runs.steps} steps (loss {descent.final_loss:.4f}){crossing}"
-    return f"reached the minimum (within 1e-4) at step {done}{crossing}"
+    return f"reached the minimum (within {CONVERGED_WITHIN:g}) at step {done}{crossing}"
 
 
 def _clean(value: float, digits: int = 5) -> float:
