@@ -35,7 +35,9 @@ def steering_facts(steered) -> dict | None:
         from explainers.steering.facts import facts
     except ImportError:
         return None
-    return plain(facts(steered))
+    from explainers.steering.runs import SteeringRuns
+
+    return plain(facts(SteeringRuns.from_timeline(steered)))
 
 
 def main() -> None:
@@ -52,6 +54,7 @@ def main() -> None:
     from explainers.lm import stages
     from explainers.real_model import train as real_model
     from explainers.real_model.facts import facts as real_facts
+    from explainers.real_model.runs import RealModelRuns
     from explainers.steering import train as steering
     from real_model import timed_stages  # benchmarks/real_model.py, beside this script
 
@@ -84,7 +87,7 @@ def main() -> None:
         write()
     trained, analysis = stage_runs["SAE"], stage_runs["analysis"]
     record |= {"analysis_times_s": analysis.meta["times"], "metrics": analysis.meta["metrics"],
-               "real_model": plain(real_facts(real_model.RealModelRuns(trained, analysis, real_model.recorded())))}
+               "real_model": plain(real_facts(RealModelRuns.from_timelines(trained, analysis, real_model.recorded())))}
     write()
 
     started = time.perf_counter()

@@ -43,9 +43,10 @@ def main(cached: bool = False) -> None:
     wall = time.perf_counter() - wall
     trained, analysis = stage["SAE"][1], stage["analysis"][1]
     collect = trained.meta["collect"]
-    from explainers.real_model.train import RealModelRuns, recorded
+    from explainers.real_model.runs import RealModelRuns
+    from explainers.real_model.train import recorded
 
-    found = facts(RealModelRuns(trained, analysis, recorded()))
+    found = facts(RealModelRuns.from_timelines(trained, analysis, recorded()))
     print(f"corpus ({collect['n_items']:,} items)   {collect['corpus_s']:8.1f} s   tokens by source: "
           + ", ".join(f"{k} {v:,}" for k, v in collect["tokens_by_source"].items()))
     print(f"model load                {collect['load_s']:8.1f} s")

@@ -30,6 +30,7 @@ def main(cached: bool = False) -> None:
     from explainers.device import describe
     from explainers.steering import train
     from explainers.steering.facts import facts
+    from explainers.steering.runs import SteeringRuns
 
     machine = describe()
     print(f"{machine['device']} ({machine['device_name']}), {machine['cpu_count']} cores, torch {machine['torch']}, "
@@ -37,7 +38,7 @@ def main(cached: bool = False) -> None:
     wall = time.perf_counter()
     steered = train.runs()
     wall = time.perf_counter() - wall
-    found = facts(steered)
+    found = facts(SteeringRuns.from_timeline(steered))
     n = steered.meta["n_generations"]
     print(f"setup (model, SAE, codes, directions) {steered.meta['setup_s']:7.1f} s")
     print(f"generation         {steered.meta['generation_s']:7.1f} s   ({n} answers: "

@@ -5,9 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from explainers.cartpole.charts import episode_end, recorded_episodes
+from explainers.cartpole.charts import recorded_episodes
 from explainers.cartpole.facts import checkpoint_table, facts, outcome
-from explainers.cartpole.train import runs, tiny_config
+from explainers.cartpole.runs import runs, tiny_config
+from explainers.cartpole.words import episode_end
 
 
 @pytest.fixture(scope="module")
@@ -29,36 +30,35 @@ def unsolved(cache):
 
 def test_frames_past_an_episode_end_show_its_final_state(solved):
     columns = recorded_episodes(solved)
-    assert len(columns["t"]) == solved["eval_length"].max() + 1
-    for c, n in enumerate(solved["eval_length"]):
-        np.testing.assert_array_equal(columns[f"x{c}"][: n + 1], solved["eval_x"][c, : n + 1])
-        np.testing.assert_array_equal(columns[f"theta{c}"][: n + 1], solved["eval_theta"][c, : n + 1])
-        assert np.all(columns[f"x{c}"][n:] == solved["eval_x"][c, n])  # the end state, held
-        assert np.all(columns[f"theta{c}"][n:] == solved["eval_theta"][c, n])
-        np.testing.assert_array_equal(columns[f"theta_dot{c}"][: n + 1], solved["eval_theta_dot"][c, : n + 1])
-        assert np.all(columns[f"theta_dot{c}"][n:] == solved["eval_theta_dot"][c, n])
+    assert len(columns["t"]) == solved.eval_length.max() + 1
+    for c, n in enumerate(solved.eval_length):
+        np.testing.assert_array_equal(columns[f"x{c}"][: n + 1], solved.eval_x[c, : n + 1])
+        np.testing.assert_array_equal(columns[f"theta{c}"][: n + 1], solved.eval_theta[c, : n + 1])
+        assert np.all(columns[f"x{c}"][n:] == solved.eval_x[c, n])  # the end state, held
+        assert np.all(columns[f"theta{c}"][n:] == solved.eval_theta[c, n])
+        np.testing.assert_array_equal(columns[f"theta_dot{c}"][: n + 1], solved.eval_theta_dot[c, : n + 1])
+        assert np.all(columns[f"theta_dot{c}"][n:] == solved.eval_theta_dot[c, n])
         assert np.all(columns[f"action{c}"][n:] == -1)  # no action after the end
-        np.testing.assert_array_equal(columns[f"action{c}"][:n], solved["eval_action"][c, :n])
+        np.testing.assert_array_equal(columns[f"action{c}"][:n], solved.eval_action[c, :n])
 
 
 def test_episode_end_names_the_limit_the_last_state_passed(solved):
-    limits = solved.meta["limits"]
-    for c, n in enumerate(solved["eval_length"]):
+    for c, n in enumerate(solved.eval_length):
         reason = episode_end(solved, c)
-        if n == limits["max_episode_steps"]:
+        if n == solved.max_episode_steps:
             assert "time limit" in reason
         else:
-            assert ("pole fell" in reason) == (abs(solved["eval_theta"][c, n]) > limits["theta_threshold_radians"])
-            assert ("cart left" in reason) == (abs(solved["eval_x"][c, n]) > limits["x_threshold"])
+            assert ("pole fell" in reason) == (abs(solved.eval_theta[c, n]) > solved.theta_threshold_radians)
+            assert ("cart left" in reason) == (abs(solved.eval_x[c, n]) > solved.x_threshold)
 
 
 def test_solved_run_is_reported_with_its_own_numbers(solved):
     text = outcome(solved)
-    assert "**solved**" in text and f"episode {solved.meta['episodes_to_solve']}" in text
+    assert "**solved**" in text and f"episode {solved.episodes_to_solve}" in text
     numbers = facts(solved)
-    assert numbers["theta_limit_deg"] == pytest.approx(math.degrees(solved.meta["limits"]["theta_threshold_radians"]))
+    assert numbers["theta_limit_deg"] == pytest.approx(math.degrees(solved.theta_threshold_radians))
     assert numbers["solve_threshold"] == 475 and numbers["last_checkpoint"] == "solved"
-    assert f"{solved.meta['n_episodes']} training episodes" in numbers["run_where"]
+    assert f"{solved.n_episodes} training episodes" in numbers["run_where"]
 
 
 def test_unsolved_run_says_so_and_claims_no_solve(unsolved):

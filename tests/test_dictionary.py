@@ -9,6 +9,7 @@ import torch
 
 from explainers.unmixer import train as sae
 from explainers.unmixer.charts import tradeoff
+from explainers.unmixer.runs import Dictionary
 from explainers.unmixer.drawings import DRAWINGS, SIZE, _grid, _render, _stroke, drawing
 from explainers.unmixer.patches import FLAT_STD, extract_patches
 from explainers.unmixer.train import DictionaryConfig, train_on_drawing
@@ -175,7 +176,7 @@ def test_reconstruction_rebuilds_the_blurred_drawing():
 
 def test_tradeoff_reads_explained_variance_l0_and_dead_fraction_across_sparsity():
     runs = sae.sparsity_sweep((0.0, 0.03, 0.3), drawing="house", steps=150, checkpoint_every=50)
-    curve = tradeoff(runs)
+    curve = tradeoff([Dictionary.from_timeline(t) for t in runs])
     np.testing.assert_allclose(curve["sparsity"], [0.0, 0.03, 0.3])
     assert (np.diff(curve["l0"]) < 0).all() and (np.diff(curve["explained_variance"]) < 0).all()
     assert curve["dead_fraction"][0] == 0 and curve["dead_fraction"][-1] > 0.5

@@ -27,9 +27,9 @@ def test_unknown_chart_id_is_refused_with_the_list_of_ids():
 
 def test_the_books_training_is_reused_not_redone():
     # the book was built (by `make test`) with the default cache: the chapter's runs must come from it
-    from explainers.regression.train import runs
+    from explainers.regression.runs import runs
 
-    assert {run.meta["cache"] for run in runs()} == {"hit"}
+    assert {run.meta["cache"] for run in runs().timelines()} == {"hit"}
 
 
 def test_a_failed_export_names_the_chart_and_the_cause_and_writes_nothing(tmp_path):

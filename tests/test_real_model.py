@@ -143,7 +143,7 @@ def test_correlation_is_zero_when_either_side_is_flat():
 
 @pytest.fixture(scope="module")
 def tiny_runs():
-    from explainers.real_model.train import runs, tiny_config
+    from explainers.real_model.runs import runs, tiny_config
 
     return runs(tiny_config())
 
@@ -221,10 +221,10 @@ def test_tiny_pipeline_gives_every_chart_and_fact(tiny_runs):
     from explainers.real_model import charts, facts
 
     said = facts.facts(tiny_runs)
-    assert said["n_concepts"] == len(tiny_runs[1].meta["concepts"])
+    assert said["n_concepts"] == len(tiny_runs.analysis.meta["concepts"])
     for chart_id, title in charts.CHARTS.items():
         chart = charts.chart(chart_id, tiny_runs)
-        assert chart.id == chart_id and chart.title == title
+        assert chart.title == title
 
 
 def test_the_activation_store_in_bfloat16_matches_float32(tiny_runs):

@@ -3,6 +3,7 @@ import pytest
 
 from explainers import data
 from explainers.regression.facts import outcome, overshoots
+from explainers.regression.runs import RegressionRuns
 from explainers.regression.train import RegressionConfig, closed_form, hessian, load_xy, mse_grid, regime, train
 
 
@@ -68,10 +69,11 @@ def test_thresholds_come_from_the_data(tmp_cache):
 
 
 def test_overshooting_rate_crosses_the_optimum_and_still_converges(tmp_cache):
-    slow, wobbly = train(RegressionConfig(learning_rate=0.1)), train(RegressionConfig(learning_rate=0.9))
-    assert overshoots(slow) == 0
-    assert overshoots(wobbly) > 10
-    assert wobbly.meta["diverged_at"] is None and "reached the minimum" in outcome(wobbly)
+    runs = RegressionRuns.from_timelines([train(RegressionConfig(learning_rate=lr)) for lr in (0.1, 0.9)])
+    slow, wobbly = runs.descents
+    assert overshoots(slow, runs.w_star) == 0
+    assert overshoots(wobbly, runs.w_star) > 10
+    assert wobbly.diverged_at is None and "reached the minimum" in outcome(wobbly, runs)
 
 
 def test_diverging_run_is_marked_and_stays_finite(tmp_cache):
@@ -83,7 +85,8 @@ def test_diverging_run_is_marked_and_stays_finite(tmp_cache):
         assert np.all(np.isfinite(run[name])), f"{name} must never carry NaN or Infinity to the chart"
     assert run.n_frames == run.meta["config"]["steps"] + 1
     assert run["loss"][k - 1] <= run.meta["config"]["diverge_factor"] * run["loss"][0]
-    assert f"diverged at step {k}" in outcome(run)
+    runs = RegressionRuns.from_timelines([run])
+    assert f"diverged at step {k}" in outcome(runs.descents[0], runs)
 
 
 def test_a_run_that_overflows_stops_before_the_overflow(tmp_cache):

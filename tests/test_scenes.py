@@ -1,9 +1,12 @@
 """The scene contract, checked for every scene and every chart the registry lists (in the spirit of
 scikit-learn's ``check_estimator``): the flow holds (chart code never imports torch, training code never
-imports Bokeh), and each chart builds from tiny runs with its registered id and title, finite data, and
-every name its render script reads passed to ``bind``."""
+imports Bokeh, facts and charts never import each other, no module of the package imports itself round a
+circle), and every scene's tiny runs go through ``facts()`` (plain, finite values) and through every chart
+(its registered title, finite data, every name its render script reads passed to ``bind``)."""
 from __future__ import annotations
 
+import ast
+import math
 import shutil
 import subprocess
 import sys
@@ -15,10 +18,11 @@ from bokeh.models import ColumnDataSource, ContourRenderer, CustomJS
 
 from explainers.charts import REGISTRY, SCENES, build, module
 from explainers.embed import document
+from explainers.markup import Html, Markdown
 from js_names import free_names
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
-CONTRACT_CHARTS = [chart_id for chart_id, entry in REGISTRY.items() if entry.scene in SCENES]
+PACKAGE_DIR = Path(module("regression", "charts").__file__).resolve().parents[1]
 
 
 def imports_in_fresh_python(module_name: str) -> set[str]:
@@ -33,18 +37,84 @@ def test_chart_code_never_imports_torch(module_name):
     assert "torch" not in imports_in_fresh_python(module_name)
 
 
-@pytest.mark.parametrize("scene", SCENES)
-def test_training_code_never_imports_bokeh(scene):
-    assert "bokeh" not in imports_in_fresh_python(f"explainers.{scene}.train")
+@pytest.mark.parametrize("module_name", [f"explainers.{s}.{m}" for s in SCENES for m in ("train", "runs")])
+def test_training_code_never_imports_bokeh(module_name):
+    assert "bokeh" not in imports_in_fresh_python(module_name)
 
 
 @pytest.mark.parametrize("scene", SCENES)
-def test_every_scene_has_the_three_files_and_its_chapter(scene):
-    charts = module(scene, "charts")
-    train = module(scene, "train")
-    assert callable(train.runs) and callable(train.tiny_config) and callable(module(scene, "facts").facts)
-    assert callable(charts.chart) and charts.CHARTS
-    assert (BOOK / f"{charts.PAGE}.md").exists()
+def test_every_scene_has_its_chapter(scene):
+    assert (BOOK / f"{module(scene, 'charts').PAGE}.md").exists()
+
+
+def package_imports() -> dict[str, set[str]]:
+    """Each module of the package and the modules of the package it imports, read from its source: every
+    import statement at any depth (a function-level import counts: it runs the first time it is reached)."""
+    files = {}
+    for path in PACKAGE_DIR.rglob("*.py"):
+        parts = path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in files.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = ".".join(package[: len(package) - node.level + 1]) if node.level else ""
+                target = ".".join(part for part in (base, node.module) if part)
+                found |= {target, *(f"{target}.{alias.name}" for alias in node.names)}
+        graph[name] = {target for target in found if target in files and target != name}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import circle, each as the path that closes it (depth-first, one report per circle's entry)."""
+    found, done = [], set()
+
+    def walk(name, path):
+        for target in sorted(graph[name]):
+            if target in path:
+                found.append(path[path.index(target):] + [target])
+            elif target not in done:
+                walk(target, path + [target])
+        done.add(name)
+
+    for name in sorted(graph):
+        if name not in done:
+            walk(name, [name])
+    return found
+
+
+def test_the_package_has_no_import_circle():
+    assert circles(package_imports()) == []
+
+
+def test_the_circle_finder_sees_a_circle_through_three_modules():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert circles(graph) == [["a", "b", "c", "a"]]
+
+
+@pytest.mark.parametrize("scene", SCENES)
+def test_facts_and_charts_never_import_each_other(scene):
+    """Both read the runs; what they share lives in a third module of the scene."""
+    graph = package_imports()
+    facts, charts = f"explainers.{scene}.facts", f"explainers.{scene}.charts"
+
+    def reaches(start, goal):
+        seen, todo = set(), [start]
+        while todo:
+            name = todo.pop()
+            if name == goal:
+                return True
+            if name not in seen:
+                seen.add(name)
+                todo += graph.get(name, ())
+        return False
+
+    assert not reaches(facts, charts), f"{facts} imports {charts}"
+    assert not reaches(charts, facts), f"{charts} imports {facts}"
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +126,8 @@ def tiny_runs(tmp_path_factory):
 
         def runs(scene):
             if scene not in found:
-                train = module(scene, "train")
-                found[scene] = train.runs(train.tiny_config())
+                runs_module = module(scene, "runs")
+                found[scene] = runs_module.runs(runs_module.tiny_config())
             return found[scene]
 
         yield runs
@@ -74,15 +144,57 @@ def finite_numbers(values) -> bool:
     return True
 
 
+@pytest.mark.parametrize("scene", SCENES)
+def test_every_scenes_runs_are_the_one_runs_type(scene, tiny_runs):
+    """``runs()`` returns a frozen dataclass subclassing ``Runs``, whose Timelines keep plain JSON meta."""
+    import dataclasses
+    import json
+
+    from explainers.runs import Runs
+
+    runs = tiny_runs(scene)
+    assert isinstance(runs, Runs) and dataclasses.is_dataclass(runs)
+    assert type(runs).__dataclass_params__.frozen
+    assert runs.timelines(), f"{scene}: its runs hold no Timeline"
+    for timeline in runs.timelines():
+        json.dumps(timeline.meta)
 
 
-@pytest.mark.parametrize("chart_id", CONTRACT_CHARTS)
+@pytest.mark.parametrize("scene", SCENES)
+def test_charts_and_facts_read_the_runs_by_attribute_not_by_meta_key(scene):
+    for name in ("charts", "facts"):
+        source = (PACKAGE_DIR / scene / f"{name}.py").read_text()
+        assert "meta[" not in source and ".meta.get(" not in source, f"{scene}/{name}.py reads meta by key"
+
+
+def plain(value) -> bool:
+    """A value a chapter can glue: a plain number, string or bool (a finite one), or HTML/Markdown text."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return type(value) in (int, bool, str, Html, Markdown)
+
+
+@pytest.mark.parametrize("scene", SCENES)
+def test_facts_of_tiny_runs_are_plain_finite_values(scene, tiny_runs):
+    said = module(scene, "facts").facts(tiny_runs(scene))
+    assert said and all(isinstance(name, str) for name in said)
+    odd = {name: f"{type(value).__name__} {value!r:.60}" for name, value in said.items() if not plain(value)}
+    assert not odd, f"{scene}: facts that are not plain finite values: {odd}"
+
+
+def test_the_plain_value_check_refuses_nan_numpy_numbers_and_lists():
+    import numpy as np
+
+    assert plain(1) and plain(0.5) and plain("text") and plain(True) and plain(Html("<b>x</b>"))
+    assert not plain(float("nan")) and not plain(np.float32(1.0)) and not plain([1, 2]) and not plain(None)
+
+
+@pytest.mark.parametrize("chart_id", list(REGISTRY))
 def test_chart_honours_the_contract(chart_id, tiny_runs):
     entry = REGISTRY[chart_id]
     charts = module(entry.scene, "charts")
     chart = build(chart_id, tiny_runs(entry.scene))
 
-    assert chart.id == chart_id
     assert chart.title == charts.CHARTS[chart_id] == entry.title
     assert entry.page == charts.PAGE
 

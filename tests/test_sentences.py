@@ -1,13 +1,16 @@
 """Sentences the CartPole and CPU vs GPU chapters build from numbers: a zero, a missing value or another
 CPU vendor must still give a true sentence. Made-up inputs only (no training, no timing): seconds."""
 import math
-from types import SimpleNamespace
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from explainers.cartpole import facts as cartpole
+from explainers.cartpole.runs import CartPoleRuns
 from explainers.hardware import facts as hardware
+from explainers.hardware import words as hardware_words
+from explainers.hardware.runs import CPU, Bench
 from explainers.timeline import Timeline
 
 # --- CPU vs GPU: the CPU a peak is computed for ----------------------------------------------------
@@ -52,13 +55,13 @@ def test_the_schedule_names_the_register_of_the_cpu_that_was_measured():
 
 
 def test_counts_and_articles_agree_with_their_number():
-    assert hardware.count_text(1, "core") == "1 core" and hardware.count_text(0, "core") == "0 cores"
-    assert hardware.count_text(2, "step") == "2 steps"
-    assert hardware.article("AMD EPYC") == "an" and hardware.article("Intel(R) Xeon(R)") == "an"
-    assert hardware.article("Neoverse-N1") == "a"
-    assert hardware.bytes_text(3 * 16384**2 * 2) == "1.61 GB" and hardware.bytes_text(0) == "0 bytes"
-    assert hardware.cores_of(1, "Neoverse-N1") == "1 core of a Neoverse-N1"
-    assert hardware.cores_of(16, "Intel(R) Xeon(R) Processor") == "16 cores of an Intel(R) Xeon(R) Processor"
+    assert hardware_words.count_text(1, "core") == "1 core" and hardware_words.count_text(0, "core") == "0 cores"
+    assert hardware_words.count_text(2, "step") == "2 steps"
+    assert hardware_words.article("AMD EPYC") == "an" and hardware_words.article("Intel(R) Xeon(R)") == "an"
+    assert hardware_words.article("Neoverse-N1") == "a"
+    assert hardware_words.bytes_text(3 * 16384**2 * 2) == "1.61 GB" and hardware_words.bytes_text(0) == "0 bytes"
+    assert hardware_words.cores_of(1, "Neoverse-N1") == "1 core of a Neoverse-N1"
+    assert hardware_words.cores_of(16, "Intel(R) Xeon(R) Processor") == "16 cores of an Intel(R) Xeon(R) Processor"
 
 
 def bench(cores: int, single: list[float], many: list[float]) -> Timeline:
@@ -67,7 +70,7 @@ def bench(cores: int, single: list[float], many: list[float]) -> Timeline:
     for name, seconds in (("numpy_1thread", single), ("numpy_all_cores", many)):
         frames |= {f"{name}.measured": np.ones(3, bool), f"{name}.seconds": np.array(seconds),
                    f"{name}.gflops": 2.0 * n**3 / np.array(seconds) / 1e9, f"{name}.peak_fraction": np.zeros(3)}
-    return Timeline(frames=frames, meta={"cpu": {"cores": cores}})
+    return Bench(Timeline(frames=frames), cpu=CPU(cores=cores))
 
 
 def test_contention_note_is_true_for_one_core_two_cores_and_no_slowdown():
@@ -94,9 +97,8 @@ def gpu_run(bf16_copy_s: float = 0.65, fp32: bool = True, n_last: int = 16384) -
         series.append({"name": name, "label": name, "device": "cuda",
                        "dtype": "bfloat16" if "bf16" in name else "float32", "threads": None,
                        "peak_gflops": None})
-    meta = {"series": series, "devices": {"cuda": {"device_name": "NVIDIA H200"}}, "source": "recorded",
-            "provenance": {"date": "2026-11-26T00:00:00+00:00"}}
-    return Timeline(frames=frames, meta=meta)
+    return Bench(Timeline(frames=frames), series=tuple(series), gpu_name="NVIDIA H200", recorded=True,
+                 provenance={"date": "2026-11-26T00:00:00+00:00"}, measured_on="2026-11-26")
 
 
 def test_copy_story_gives_the_bytes_moved_and_their_rate():
@@ -110,16 +112,15 @@ def test_copy_story_without_copy_time_or_fp32_claims_neither():
     assert "no time that these timings can resolve" in story
     assert "%" not in story and "GB/s" not in story and "fp32" not in story
     assert "fp32" not in hardware.copy_story(gpu_run(fp32=False))
-    assert hardware.copy_story(Timeline(meta={"series": []})).startswith("The recorded GPU run holds no")
+    assert hardware.copy_story(Bench(Timeline())).startswith("The recorded GPU run holds no")
 
 
-def trainers(*pairs) -> SimpleNamespace:
+def trainers(*pairs) -> Bench:
     """A made-up record holding the given (label, CPU seconds, GPU seconds) trainer timings."""
     runs = [{"name": label, "label": label, "cpu": {"median_s": cpu}, "cuda": {"median_s": gpu}}
             for label, cpu, gpu in pairs]
     runs.append({"name": "skipped", "label": "Skipped: needs gymnasium", "skipped": "needs gymnasium"})
-    return SimpleNamespace(meta={"devices": {"cuda": {"device_name": "Test GPU"}},
-                                 "trainers": {"runs": runs}})
+    return Bench(Timeline(), gpu_name="Test GPU", trainers={"runs": runs})
 
 
 def test_trainer_story_counts_both_ways_and_names_shared_chapters_apart():
@@ -145,12 +146,9 @@ def test_trainer_story_when_the_gpu_always_or_never_wins_or_ties():
 
 
 def test_tensor_story_says_faster_only_when_it_was():
-    run = gpu_run()
-    for name in ("torch_cuda_fp32", "torch_cuda_bf16"):
-        run.meta.setdefault("peaks", {}).setdefault("cuda", {})[
-            "float32" if "fp32" in name else "bfloat16"] = {"gflops": None}
+    run = replace(gpu_run(), peaks={"cuda": {"float32": {"gflops": None}, "bfloat16": {"gflops": None}}})
     assert "faster** on the same chip" in hardware.tensor_story(run)
-    run.frames["torch_cuda_bf16.gflops"] = run.frames["torch_cuda_fp32.gflops"] / 2
+    run.timeline.frames["torch_cuda_bf16.gflops"] = run.timeline.frames["torch_cuda_fp32.gflops"] / 2
     slower = hardware.tensor_story(run)
     assert "faster**" not in slower and "no faster here (0.5× the fp32 rate)" in slower
 
@@ -170,6 +168,7 @@ def cartpole_run(**meta) -> Timeline:
         "config": {"seed": 0, "max_episodes": 1, "early_level": 50.0, "middle_level": 200.0},
         "checkpoints": ["untrained", "early", "middle", "final"],
         "checkpoint_rules": ["initial weights", "50 steps never reached", "200 steps never reached", "final"],
+        "checkpoint_episodes": [0, 0, 0, 0], "checkpoint_updates": [0, 0, 0, 0],
         "solve_window": 100, "solved": False, "episodes_to_solve": None, "n_episodes": 1, "n_updates": 0,
         "final_average": 9.0, "train_wall_time_s": 0.1, "seconds_per_step": 0.02,
         "algorithm": "REINFORCE with a learned baseline", "eval": {"episodes": 1},
@@ -180,8 +179,12 @@ def cartpole_run(**meta) -> Timeline:
         base[key] = base[key] | value if isinstance(value, dict) else value
     fixed = {"grid_theta": np.linspace(-limit, limit, grid), "grid_theta_dot": np.linspace(-2, 2, grid),
              "p_right": np.full((4, grid, grid), 0.5), "eval_length": np.ones(4, np.int32),
-             "eval_x": np.zeros((4, 501), np.float32), "eval_theta": eval_theta}
-    return Timeline(frames={"episode": np.arange(1)}, fixed=fixed, meta=base)
+             "eval_x": np.zeros((4, 501), np.float32), "eval_theta": eval_theta,
+             "eval_theta_dot": np.zeros((4, 501), np.float32), "eval_action": np.zeros((4, 500), np.int8),
+             "eval_p_right": np.full((4, 500), 0.5, np.float32), "eval_lengths": np.ones((4, 1), np.int32)}
+    frames = {"episode": np.arange(1), "reward": np.array([9]), "moving_average": np.array([9.0]),
+              "update": np.zeros(1, np.int32)}
+    return CartPoleRuns.from_timeline(Timeline(frames=frames, fixed=fixed, meta=base))
 
 
 def text_of(numbers: dict) -> str:

@@ -10,6 +10,7 @@ from explainers.lm.edit import edited_residual
 from explainers.lm.sae import TopKSAE
 from explainers.steering import train as steering
 from explainers.steering import words
+from explainers.steering.runs import SteeringRuns
 from explainers.timeline import Timeline
 
 
@@ -188,7 +189,7 @@ def test_prompts_are_fixed_apart_and_none_names_a_steered_concept():
         assert not any(words.mentions(c, prompt) for c in words.MENTIONS)
 
 
-def _result(outcomes: dict, chosen: dict) -> Timeline:
+def _result(outcomes: dict, chosen: dict) -> SteeringRuns:
     """A steering result: per (concept, method) a list over strengths 0, 1, 2 of (mention share, loss)."""
     strengths = [0, 1, 2]
     settings = []
@@ -201,13 +202,13 @@ def _result(outcomes: dict, chosen: dict) -> Timeline:
                              "repetition_interval": [0, 0], "tokens": [2] * 4, "added_norm": s / 2})
     concepts = sorted({c for c, _ in outcomes})
     human = {"loss": 2.5, "repetition": 0.05, "loss_interval": [2.3, 2.7], "repetition_interval": [0, 0.1]}
-    return Timeline(meta={"config": {"concepts": concepts, "strengths": strengths, "prompts": [("p", "h")] * 4,
+    return SteeringRuns.from_timeline(Timeline(meta={"config": {"concepts": concepts, "strengths": strengths, "prompts": [("p", "h")] * 4,
                                      "max_new_tokens": 8, "chosen": [(c, m, s) for (c, m), s in chosen.items()],
                                      "recipe": {"rule": "output", "edit": "add", "positions": "all",
                                                 "repetition_penalty": 1.2}},
                           "settings": settings, "human": human, "layer": 3,
                           "concept_names": {"dog": "dogs", "cat": "cats"},
-                          "features": {c: {"feature": 5} for c in concepts}})
+                          "features": {c: {"feature": 5} for c in concepts}}))
 
 
 def test_verdicts_report_the_strength_chosen_on_training_prompts_not_the_best_held_out_one():

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from explainers.superposition import toy, train
+from explainers.superposition import toy
+from explainers.superposition.runs import runs as chapter_runs
 from explainers.superposition.geometry import (DEDICATED, NOT_REPRESENTED, OTHER, SUPERPOSITION, classify_phase,
                                                neighbour_angles, superposition as interference)
 from explainers.superposition.toy import every_input
@@ -18,7 +19,7 @@ def runs(tmp_path_factory):
     """The chapter's three runs with the book's settings, trained once per session into a fresh cache."""
     with pytest.MonkeyPatch.context() as patch:  # only while training: other tests keep their cache
         patch.setenv("EXPLAINERS_CACHE", str(tmp_path_factory.mktemp("cache")))
-        return train.runs()
+        return chapter_runs()
 
 
 def _sparsity_index(toy, p):
@@ -29,7 +30,7 @@ def _sparsity_index(toy, p):
 
 
 def test_sparsest_model_forms_a_regular_pentagon(runs):
-    toy = runs["toy"]
+    toy = runs.toy.timeline
     k = _sparsity_index(toy, toy["feature_probability"].min())
     columns, norms = toy["W_columns"][-1, k], toy["feature_norm"][-1, k]
     assert norms.min() > 0.9 and norms.max() / norms.min() < 1.1  # five features of similar norm
@@ -39,7 +40,7 @@ def test_sparsest_model_forms_a_regular_pentagon(runs):
 
 
 def test_dense_model_keeps_the_two_most_important_features_orthogonal(runs):
-    toy = runs["toy"]
+    toy = runs.toy.timeline
     k = _sparsity_index(toy, 1.0)
     norms, columns = toy["feature_norm"][-1, k], toy["W_columns"][-1, k]
     assert np.all(norms[:2] > 0.9) and np.all(norms[2:] < 0.3), norms
@@ -49,7 +50,7 @@ def test_dense_model_keeps_the_two_most_important_features_orthogonal(runs):
 
 
 def test_features_represented_grow_with_sparsity_2_then_4_then_5(runs):
-    toy = runs["toy"]
+    toy = runs.toy.timeline
     assert toy.meta["n_represented_shown"] == [2, 4, 5, 5, 5]
     # the dense models never squeeze in a third feature; the sparse ones hold all five in most seeds
     assert np.all(toy["n_represented"][0] <= 3)
@@ -57,13 +58,13 @@ def test_features_represented_grow_with_sparsity_2_then_4_then_5(runs):
 
 
 def test_shown_seed_is_the_lowest_loss_seed(runs):
-    toy = runs["toy"]
+    toy = runs.toy.timeline
     assert np.array_equal(toy["shown_seed"], toy["final_loss"].argmin(axis=1))
     assert np.allclose(toy["loss"][-1], toy["final_loss"].min(axis=1))
 
 
 def test_toy_timeline_keeps_every_step_compactly(runs):
-    run = runs["toy"]
+    run = runs.toy.timeline
     assert np.array_equal(run["step"], np.arange(toy.ToyConfig().steps + 1))
     for name in ("W_columns", "b", "loss", "feature_norm", "superposition"):
         assert run[name].dtype == np.float32
@@ -95,7 +96,7 @@ def test_neighbour_angles_of_a_square_are_right_angles():
     ((0.1, 0.1), OTHER),  # nothing represented
 ])
 def test_phase_classifier_labels_hand_made_weights(w, phase):
-    assert classify_phase(np.array(w)) == phase
+    assert classify_phase(np.array(w), 0.5) == phase
 
 
 def test_every_input_is_a_probability_distribution_with_density_p():
@@ -108,7 +109,7 @@ def test_every_input_is_a_probability_distribution_with_density_p():
 
 
 def test_phase_diagram_dense_gives_the_neuron_to_the_more_important_feature(runs):
-    phase = runs["phase"]
+    phase = runs.phase.timeline
     dense = phase["phase"][-1, -1]  # density 1
     r = phase["relative_importance"]
     assert np.all(dense[r < 0.9] == NOT_REPRESENTED)
@@ -116,14 +117,14 @@ def test_phase_diagram_dense_gives_the_neuron_to_the_more_important_feature(runs
 
 
 def test_phase_diagram_sparse_stores_both_features_antipodally(runs):
-    phase = runs["phase"]
+    phase = runs.phase.timeline
     assert np.all(phase["phase"][-1, 0] == SUPERPOSITION)  # density 0.01: every importance
     w = phase["W"][-1, 0]
     assert np.all(w[:, 0] * w[:, 1] < 0) and np.all(np.abs(w) > 0.9)
 
 
 def test_superposition_region_widens_as_features_get_sparser(runs):
-    phase = runs["phase"]
+    phase = runs.phase.timeline
     per_density = (phase["phase"][-1] == SUPERPOSITION).sum(-1)  # density ascending
     assert np.all(np.diff(per_density) <= 0), per_density
     assert per_density[-1] == 0 and per_density[0] == len(phase["relative_importance"])
@@ -138,7 +139,7 @@ def _run(sae, label):
 
 
 def test_resampled_sae_recovers_all_five_directions(runs):
-    sae = runs["sae"]
+    sae = runs.sae.timeline
     i = _run(sae, "d_sae=5 + resampling")
     recovered = sae["final_recovered"][i]
     assert (recovered == 5).sum() >= 7, recovered
@@ -147,14 +148,14 @@ def test_resampled_sae_recovers_all_five_directions(runs):
 
 
 def test_wide_sae_recovers_all_five_but_leaves_latents_dead(runs):
-    sae = runs["sae"]
+    sae = runs.sae.timeline
     i = _run(sae, "d_sae=10")
     assert (sae["final_recovered"][i] == 5).sum() >= 7
     assert np.all(sae["final_dead"][i] >= 1)
 
 
 def test_shown_seed_is_one_where_plain_d5_fails_and_resampling_fixes_it(runs):
-    sae = runs["sae"]
+    sae = runs.sae.timeline
     s = int(sae["shown_seed_index"])
     plain, resampled = _run(sae, "d_sae=5"), _run(sae, "d_sae=5 + resampling")
     assert sae["final_recovered"][plain, s] < 5 and sae["final_dead"][plain, s] >= 1
@@ -162,7 +163,7 @@ def test_shown_seed_is_one_where_plain_d5_fails_and_resampling_fixes_it(runs):
 
 
 def test_sae_metrics_are_sane(runs):
-    sae = runs["sae"]
+    sae = runs.sae.timeline
     assert np.all(sae["explained_variance"][-1] > 0.75)
     assert np.all((sae["l0"][-1] > 0.5) & (sae["l0"][-1] < 2))  # about one latent per input
     assert not sae["dead"][0].any()  # nothing is dead before training

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from bokeh.models import ColumnDataSource, CustomJS
 
-from explainers.superposition import train
-from explainers.superposition.charts import (IMPORTANCE_RAMP, importance_colours, phase_chart, represented_norm,
+from explainers.superposition.runs import runs as chapter_runs
+from explainers.superposition.charts import (IMPORTANCE_RAMP, importance_colours, phase_chart,
                                              sae_chart, seed_choice, sparsity_choice, star_chart)
 from explainers.superposition.facts import facts, toy_table
 
@@ -14,13 +14,13 @@ from explainers.superposition.facts import facts, toy_table
 def runs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EXPLAINERS_CACHE", str(tmp_path_factory.mktemp("cache")))
-        return train.runs()
+        return chapter_runs()
 
 
 @pytest.fixture(scope="module")
 def charts(runs):
-    return {"star": star_chart(runs["toy"]), "phases": phase_chart(runs["phase"]),
-            "sae": sae_chart(runs["sae"], runs["toy"]["importance"])}
+    return {"star": star_chart(runs.toy), "phases": phase_chart(runs.phase),
+            "sae": sae_chart(runs.sae, runs.toy.timeline["importance"])}
 
 
 def _sources(chart):
@@ -28,7 +28,7 @@ def _sources(chart):
 
 
 def test_arrow_colour_follows_importance(runs):
-    importance = runs["toy"]["importance"]
+    importance = runs.toy.timeline["importance"]
     colours = importance_colours(importance)
     ramp = list(IMPORTANCE_RAMP)
     positions = [ramp.index(c) for c in colours]
@@ -44,13 +44,13 @@ def test_arrow_colour_follows_importance(runs):
 
 def test_star_chart_arrows_carry_the_importance_colours_and_labels(runs, charts):
     arrows = next(s for s in _sources(charts["star"]) if "x1" in s.data and "colour" in s.data)
-    assert arrows.data["colour"] == importance_colours(runs["toy"]["importance"])
+    assert arrows.data["colour"] == importance_colours(runs.toy.timeline["importance"])
     assert arrows.data["text"] == ["x1", "x2", "x3", "x4", "x5"]  # labels, not colour alone
 
 
 def test_star_frames_source_holds_every_shown_frame_run_and_feature(runs, charts):
-    toy = runs["toy"].thinned(100)  # the run keeps every step; the chart shows 100 of them
-    assert toy.n_frames == 100 and toy["step"][-1] == runs["toy"]["step"][-1]
+    toy = runs.toy.timeline.thinned(100)  # the run keeps every step; the chart shows 100 of them
+    assert toy.n_frames == 100 and toy["step"][-1] == runs.toy.timeline["step"][-1]
     frames = next(s for s in _sources(charts["star"]) if "shared" in s.data and "y" in s.data)
     F, K, N, _ = toy["W_columns"].shape
     assert len(frames.data["x"]) == F * K * N
@@ -75,24 +75,26 @@ def test_packed_floats_come_back_within_half_a_step_and_keep_their_sign():
 
 
 def test_star_player_opens_on_the_sparsest_run(runs, charts):
-    choice = sparsity_choice(runs["toy"])
+    choice = sparsity_choice(runs.toy)
     assert choice.values[choice.default] == "0.99"
     assert all("kept" in label for label in choice.labels)
 
 
-def test_represented_norm_is_read_from_the_run(runs):
-    assert represented_norm(runs["toy"]) == 0.5
+def test_represented_norm_is_the_runs_config_field(runs):
+    assert runs.toy.represented_norm == runs.toy.timeline.meta["config"]["represented_norm"] == 0.5
+    assert runs.phase.represented_norm == runs.toy.represented_norm
+    assert "0.5" in runs.toy.represented_rule and "0.5" in runs.phase.phase_rule
 
 
 def test_sparse_model_ends_with_negative_biases(runs):
     """The chapter says the bias helps cut off small leaks at the sparsest setting."""
-    toy = runs["toy"]
+    toy = runs.toy.timeline
     k = int(np.argmin(toy["feature_probability"]))
     assert np.all(toy["b"][-1, k] < 0)
 
 
 def test_sae_chart_hides_padding_latents(runs, charts):
-    sae = runs["sae"]
+    sae = runs.sae.timeline
     callbacks = [m for m in charts["sae"].layout.references() if isinstance(m, CustomJS) and "exists" in m.args]
     exists = callbacks[0].args["exists"]
     assert exists == sae["latent_exists"].astype(int).tolist()
@@ -100,7 +102,7 @@ def test_sae_chart_hides_padding_latents(runs, charts):
 
 
 def test_sae_chart_places_each_latent_by_its_angle_since_every_decoder_column_has_unit_length(runs, charts):
-    sae = runs["sae"].thinned(20)
+    sae = runs.sae.timeline.thinned(20)
     decoder, exists = sae["decoder"], np.asarray(sae["latent_exists"], dtype=bool)  # (F, R, S, L, 2), (R, L)
     lengths = np.linalg.norm(decoder, axis=-1)  # (F, R, S, L)
     assert np.allclose(lengths[np.broadcast_to(exists[None, :, None, :], lengths.shape)], 1, atol=1e-4)
@@ -115,8 +117,8 @@ def test_sae_chart_places_each_latent_by_its_angle_since_every_decoder_column_ha
 
 
 def test_sae_chart_opens_on_the_shown_seed(runs, charts):
-    sae = runs["sae"]
-    assert seed_choice(sae).default == int(sae["shown_seed_index"])
+    sae = runs.sae
+    assert seed_choice(sae).default == int(sae.timeline["shown_seed_index"])
 
 
 def test_phase_chart_gives_each_phase_a_shape_and_a_name(charts):
@@ -133,9 +135,9 @@ def test_glued_facts_are_plain_and_complete(runs):
         assert "nan" not in str(value).lower(), name
     assert glued["toy_kept"] == "2, 4, 5, 5, 5"
     assert glued["dense_kept"] == 2 and glued["sparse_kept"] == 5
-    assert glued["sparse_superposed"].startswith(str(len(runs["phase"]["relative_importance"])))
+    assert glued["sparse_superposed"].startswith(str(len(runs.phase.timeline["relative_importance"])))
     assert "cpu" in glued["run_where"] or "cuda" in glued["run_where"]
-    assert "<table" in toy_table(runs["toy"])._repr_html_()
+    assert "<table" in toy_table(runs.toy)._repr_html_()
 
 
 

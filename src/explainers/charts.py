@@ -1,7 +1,8 @@
 """Every chart in the book, by its stable id, read from the scenes: what the slides page lists, what
 ``python -m explainers export`` writes, and what each chapter shows.
 
-A scene is a folder of this package with ``train.py`` (``runs()``: the chapter's cached runs),
+A scene is a folder of this package with ``train.py`` (the cached training), ``runs.py`` (``runs()``:
+the chapter's runs as one typed object, a subclass of ``explainers.runs.Runs``; ``tiny_config()``),
 ``charts.py`` (``PAGE``, ``CHARTS = {id: title}`` and ``chart(id, runs)``; Bokeh, never torch) and
 ``facts.py`` (``facts(runs)``: the numbers the chapter quotes). A folder whose ``charts.py`` assigns
 ``CHARTS`` is a scene: it is listed here without an edit. ``build(id)`` is the one way to a chart, for
@@ -40,7 +41,7 @@ def _assigns_charts(charts_file: Path) -> bool:
 
 
 def module(scene: str, name: str):
-    """A scene's ``train``, ``charts`` or ``facts`` module."""
+    """A scene's ``train``, ``runs``, ``charts`` or ``facts`` module."""
     return importlib.import_module(f"{PACKAGE}.{scene}.{name}")
 
 
@@ -70,10 +71,10 @@ SCENES, REGISTRY = _registry()
 
 
 def build(chart_id: str, runs=None) -> Chart:
-    """The chart ``chart_id``, from ``runs`` (the scene's ``train.runs()``; read from the cache if not given)."""
+    """The chart ``chart_id``, from ``runs`` (the scene's ``runs.runs()``; read from the cache if not given)."""
     if chart_id not in REGISTRY:
         raise KeyError(f"no chart {chart_id!r}; the book's charts are: {', '.join(REGISTRY)}")
     scene = REGISTRY[chart_id].scene
     if runs is None:
-        runs = module(scene, "train").runs()
+        runs = module(scene, "runs").runs()
     return module(scene, "charts").chart(chart_id, runs)

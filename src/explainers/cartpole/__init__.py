@@ -1,2 +1,3 @@
 """Learning from reward: a CartPole agent trained with REINFORCE. ``train`` (torch, gymnasium),
-``charts`` (Bokeh), ``facts`` (the chapter's numbers)."""
+``runs`` (the typed run), ``charts`` (Bokeh), ``facts`` (the chapter's numbers), ``words`` (what both say
+about an episode)."""

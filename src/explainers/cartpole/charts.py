@@ -18,6 +18,7 @@ from .. import palette
 from ..embed import Chart
 from ..figure import book_figure
 from ..player import Choice, Player
+from .words import episode_end
 
 PAGE = "learning-from-reward"
 REWARDS_ID = "cartpole-rewards"
@@ -47,34 +48,18 @@ def legend_below(fig) -> None:
     legend.margin = 0
 
 
-def episode_end(timeline, checkpoint: int) -> str:
-    """Why the checkpoint's recorded episode ended, read from its last state."""
-    limits = timeline.meta["limits"]
-    n = int(timeline["eval_length"][checkpoint])
-    if n >= limits["max_episode_steps"]:
-        return f"{limits['max_episode_steps']} steps, the time limit"
-    x, theta = float(timeline["eval_x"][checkpoint, n]), float(timeline["eval_theta"][checkpoint, n])
-    reasons = []
-    if abs(theta) > limits["theta_threshold_radians"]:
-        reasons.append(f"the pole fell past {math.degrees(limits['theta_threshold_radians']):.0f}°")
-    if abs(x) > limits["x_threshold"]:
-        reasons.append("the cart left the track")
-    return " and ".join(reasons) or "unknown"  # the training tests guarantee one of the limits was passed
-
-
 # --- the reward curve ----------------------------------------------------------------------------
 
-def reward_curve(timeline, chart_id: str = REWARDS_ID) -> Chart:
-    meta = timeline.meta
-    threshold = meta["limits"]["reward_threshold"]
-    top = meta["limits"]["max_episode_steps"] * 1.12
-    episode = (timeline["episode"] + 1).astype(np.int32)  # the reader counts episodes from 1
+def reward_curve(run, chart_id: str = REWARDS_ID) -> Chart:
+    threshold = run.reward_threshold
+    top = run.max_episode_steps * 1.12
+    episode = (run.episode + 1).astype(np.int32)  # the reader counts episodes from 1
     n = len(episode)
-    curve = ColumnDataSource({"episode": episode, "reward": timeline["reward"].astype(np.float32),
-                              "average": timeline["moving_average"].astype(np.float32),
-                              "update": timeline["update"].astype(np.int32)})
+    curve = ColumnDataSource({"episode": episode, "reward": run.reward.astype(np.float32),
+                              "average": run.moving_average.astype(np.float32),
+                              "update": run.update.astype(np.int32)})
 
-    window = meta["solve_window"]
+    window = run.solve_window
     fig = book_figure(f"Reward per training episode: each dot one episode, the line their {window}-episode average",
                       320, x_range=Range1d(0, n * 1.02 + 1), y_range=Range1d(0, top),
                       x_axis_label="training episode", y_axis_label="reward (steps balanced)")
@@ -83,7 +68,7 @@ def reward_curve(timeline, chart_id: str = REWARDS_ID) -> Chart:
     fig.add_layout(Label(x=0, y=threshold, x_offset=4, y_offset=3, text=f"solved: {window}-episode average ≥ {threshold:g}",
                          text_font_size="11px", text_color=palette.OPTIMUM))
     names_at = {}  # checkpoints that share an episode (a run that never reached a level) share a mark
-    for name, e in zip(meta["checkpoints"], meta["checkpoint_episodes"]):
+    for name, e in zip(run.checkpoints, run.checkpoint_episodes):
         names_at.setdefault(e + 1, []).append(name)
     starts = list(names_at)
     right = [e > 0.85 * n for e in starts]  # labels near the right edge sit left of their line
@@ -105,9 +90,9 @@ def reward_curve(timeline, chart_id: str = REWARDS_ID) -> Chart:
     fig.line("episode", "average", source=curve, color=palette.PATH_EDGE, line_width=5)
     fig.line("episode", "average", source=curve, color=palette.PATH, line_width=3,
              legend_label=f"average of the last {window}")
-    if meta["solved"]:
-        solved = meta["episodes_to_solve"]
-        fig.scatter([solved], [float(timeline["moving_average"][solved - 1])], marker="star", size=16,
+    if run.solved:
+        solved = run.episodes_to_solve
+        fig.scatter([solved], [float(run.moving_average[solved - 1])], marker="star", size=16,
                     color=palette.OPTIMUM, line_color="#14501a", legend_label=f"solved at episode {solved}")
 
     current = ColumnDataSource({"episode": [], "reward": [], "average": []})
@@ -123,8 +108,8 @@ def reward_curve(timeline, chart_id: str = REWARDS_ID) -> Chart:
     player = Player(chart_id, episode, step_label="Episode", duration_s=8.0)
     ready = player.bind(
         "cartpole/rewards.js", curve=curve, current=current,
-        solved_episode=meta["episodes_to_solve"], solve_window=window,
-        checkpoint_updates=list(meta["checkpoint_updates"]), checkpoint_names=list(meta["checkpoints"]),
+        solved_episode=run.episodes_to_solve, solve_window=window,
+        checkpoint_updates=list(run.checkpoint_updates), checkpoint_names=list(run.checkpoints),
     )
     layout = column(fig, player.layout, sizing_mode="stretch_width")
     return Chart(chart_id, CHARTS[chart_id], layout, [ready])
@@ -132,48 +117,47 @@ def reward_curve(timeline, chart_id: str = REWARDS_ID) -> Chart:
 
 # --- the agent at work ---------------------------------------------------------------------------
 
-def recorded_episodes(timeline) -> dict[str, np.ndarray]:
+def recorded_episodes(run) -> dict[str, np.ndarray]:
     """Each checkpoint's recorded episode as columns over t = 0 .. the longest episode's end.
 
     x, θ and θ̇ past an episode's end repeat its end state; the action is -1 and π(right) 0 from the end
     on (the chart never shows them there). Nothing here is NaN.
     """
-    lengths = timeline["eval_length"].astype(int)
+    lengths = run.eval_length.astype(int)
     frames = int(lengths.max()) + 1
     columns = {"t": np.arange(frames, dtype=np.int32)}
     for c, n in enumerate(lengths):
         index = np.minimum(np.arange(frames), n)  # the state at t, or the end state once past it
-        columns[f"x{c}"] = timeline["eval_x"][c, index].astype(np.float32)
-        columns[f"theta{c}"] = timeline["eval_theta"][c, index].astype(np.float32)
-        columns[f"theta_dot{c}"] = timeline["eval_theta_dot"][c, index].astype(np.float32)
+        columns[f"x{c}"] = run.eval_x[c, index].astype(np.float32)
+        columns[f"theta{c}"] = run.eval_theta[c, index].astype(np.float32)
+        columns[f"theta_dot{c}"] = run.eval_theta_dot[c, index].astype(np.float32)
         acting = np.arange(frames) < n
         safe = np.minimum(np.arange(frames), n - 1)
-        columns[f"action{c}"] = np.where(acting, timeline["eval_action"][c, safe], -1).astype(np.int8)
-        columns[f"p{c}"] = np.where(acting, timeline["eval_p_right"][c, safe], 0).astype(np.float32)
+        columns[f"action{c}"] = np.where(acting, run.eval_action[c, safe], -1).astype(np.int8)
+        columns[f"p{c}"] = np.where(acting, run.eval_p_right[c, safe], 0).astype(np.float32)
     return columns
 
 
-def decision_boundaries(timeline) -> list[dict[str, list]]:
+def decision_boundaries(run) -> list[dict[str, list]]:
     """Per checkpoint, the π(right) = 0.5 line on the heat map (degrees, degrees per second)."""
-    theta, theta_dot = np.degrees(timeline["grid_theta"]), np.degrees(timeline["grid_theta_dot"])
+    theta, theta_dot = np.degrees(run.grid_theta), np.degrees(run.grid_theta_dot)
     out = []
-    for p in timeline["p_right"]:
+    for p in run.p_right:
         lines = contourpy.contour_generator(theta, theta_dot, p, line_type="Separate").lines(0.5)
         out.append({"xs": [line[:, 0].astype(np.float32) for line in lines],
                     "ys": [line[:, 1].astype(np.float32) for line in lines]})
     return out
 
 
-def checkpoint_choice(timeline) -> Choice:
-    meta = timeline.meta
-    labels = tuple(f"{name} · {int(timeline['eval_length'][c])} steps"
-                   for c, name in enumerate(meta["checkpoints"]))
+def checkpoint_choice(run) -> Choice:
+    labels = tuple(f"{name} · {int(run.eval_length[c])} steps"
+                   for c, name in enumerate(run.checkpoints))
     return Choice("checkpoint", "Checkpoint of training (each plays the same start state and random draws)",
-                  tuple(meta["checkpoints"]), labels, 0)
+                  tuple(run.checkpoints), labels, 0)
 
 
-def cart_view(limits):
-    x_limit, angle = limits["x_threshold"], limits["theta_threshold_radians"]
+def cart_view(run):
+    x_limit, angle = run.x_threshold, run.theta_threshold_radians
     reach = x_limit + CART_W
     # a static frame sets the ranges; match_aspect keeps the pole's angle true at any column width
     frame = ColumnDataSource({"x": [-reach, reach], "y": [-0.55, PIVOT_Y + POLE * 1.2]})
@@ -220,11 +204,10 @@ def cart_view(limits):
 TRAIL_STEPS = 20  # the policy map's trail: this many of the episode's latest steps
 
 
-def policy_view(timeline):
-    meta = timeline.meta
-    theta, theta_dot = np.degrees(timeline["grid_theta"]), np.degrees(timeline["grid_theta_dot"])
+def policy_view(run):
+    theta, theta_dot = np.degrees(run.grid_theta), np.degrees(run.grid_theta_dot)
     cell_x, cell_y = theta[1] - theta[0], theta_dot[1] - theta_dot[0]
-    limit = math.degrees(meta["limits"]["theta_threshold_radians"])
+    limit = math.degrees(run.theta_threshold_radians)
     fig = book_figure("What the policy does: π(right) at x = ẋ = 0", 330,
                       x_range=Range1d(-limit * 1.15, limit * 1.15),
                       y_range=Range1d(float(theta_dot[0] - cell_y / 2), float(theta_dot[-1] + cell_y / 2)),
@@ -270,7 +253,7 @@ def colour_key(mapper):
     return key
 
 
-def limits_view(limits, frames: int):
+def limits_view(run, frames: int):
     fig = book_figure("The episode so far, against the limits (±1)", 392,
                       x_range=Range1d(0, frames - 1), y_range=Range1d(-1.2, 1.2), x_axis_label="timestep t",
                       y_axis_label="share of the limit")
@@ -280,9 +263,9 @@ def limits_view(limits, frames: int):
     trace = ColumnDataSource({"t": [], "theta": [], "x": []})
     fig.line("t", "theta", source=trace, color=palette.PATH_EDGE, line_width=4)
     fig.line("t", "theta", source=trace, color=palette.PATH, line_width=2,
-             legend_label=f"pole angle θ / {math.degrees(limits['theta_threshold_radians']):.0f}°")
+             legend_label=f"pole angle θ / {math.degrees(run.theta_threshold_radians):.0f}°")
     fig.line("t", "x", source=trace, color=palette.DATA, line_width=2, line_dash="dashed",
-             legend_label=f"cart position x / {limits['x_threshold']:g}")
+             legend_label=f"cart position x / {run.x_threshold:g}")
     # the current step: a line across the plot and a mark on each curve (θ a diamond, x a square), as one
     # annotation and one renderer: each renderer a frame updates costs its own data pass
     now_line = Span(location=None, dimension="height", line_color=palette.CURRENT, line_width=1.5,
@@ -295,33 +278,32 @@ def limits_view(limits, frames: int):
     return fig, trace, now, now_line
 
 
-def agent_at_work(timeline, chart_id: str = AGENT_ID) -> Chart:
+def agent_at_work(run, chart_id: str = AGENT_ID) -> Chart:
     """The player plays episodes at the simulation's own pace (the run's ``seconds_per_step``)."""
-    limits = timeline.meta["limits"]
-    columns = recorded_episodes(timeline)
+    columns = recorded_episodes(run)
     frames = len(columns["t"])
     episodes = ColumnDataSource(columns, name=f"{chart_id}-episodes")
-    lengths = timeline["eval_length"].astype(int).tolist()
+    lengths = run.eval_length.astype(int).tolist()
 
-    cart_fig, cart, wedge, push, status = cart_view(limits)
+    cart_fig, cart, wedge, push, status = cart_view(run)
     cart.name = f"{chart_id}-cart"
-    policy_fig, image, boundary, state, trail, map_box = policy_view(timeline)
-    limits_fig, trace, now, now_line = limits_view(limits, frames)
+    policy_fig, image, boundary, state, trail, map_box = policy_view(run)
+    limits_fig, trace, now, now_line = limits_view(run, frames)
     # a byte per cell (π steps of 1/255, finer than the 11 colours) ships a quarter of float32's bytes
-    policies = ColumnDataSource({"image": list(np.round(timeline["p_right"] * 255).astype(np.uint8))})
+    policies = ColumnDataSource({"image": list(np.round(run.p_right * 255).astype(np.uint8))})
 
-    duration = (frames - 1) * timeline.meta["seconds_per_step"]
-    player = Player(chart_id, columns["t"], choices=(checkpoint_choice(timeline),), step_label="t",
+    duration = (frames - 1) * run.seconds_per_step
+    player = Player(chart_id, columns["t"], choices=(checkpoint_choice(run),), step_label="t",
                     duration_s=duration)
     ready = player.bind(
         "cartpole/agent.js", episodes=episodes, lengths=lengths,
-        ends=[episode_end(timeline, c) for c in range(len(lengths))],
+        ends=[episode_end(run, c) for c in range(len(lengths))],
         cart=cart, wedge=wedge, push=push, status=status, image=image, policies=policies, boundary=boundary,
-        boundaries=decision_boundaries(timeline), state=state, trail=trail, map_box=map_box, trace=trace, now=now,
+        boundaries=decision_boundaries(run), state=state, trail=trail, map_box=map_box, trace=trace, now=now,
         now_line=now_line,
         limits_range=limits_fig.x_range, trail_steps=TRAIL_STEPS,
         pole=POLE, pivot_y=PIVOT_Y, cart_w=CART_W, cart_y=CART_H / 2,
-        theta_limit=limits["theta_threshold_radians"], x_limit=limits["x_threshold"],
+        theta_limit=run.theta_threshold_radians, x_limit=run.x_threshold,
     )
     layout = column(cart_fig, row(policy_fig, limits_fig, sizing_mode="stretch_width"), player.layout,
                     sizing_mode="stretch_width")
@@ -329,7 +311,7 @@ def agent_at_work(timeline, chart_id: str = AGENT_ID) -> Chart:
 
 
 def chart(chart_id: str, run) -> Chart:
-    """One of the chapter's charts, from ``train.runs()``."""
+    """One of the chapter's charts, from ``runs.runs()``."""
     if chart_id == REWARDS_ID:
         return reward_curve(run)
     if chart_id == AGENT_ID:

@@ -9,16 +9,16 @@ import math
 import numpy as np
 
 from ..markup import Html, Markdown, html_table
-from .charts import episode_end
+from .words import episode_end
 
 
-def policy_probe(timeline, checkpoint: int, theta_fraction: float, theta_dot: float) -> float:
+def policy_probe(run, checkpoint: int, theta_fraction: float, theta_dot: float) -> float:
     """π(right) read off the checkpoint's heat map at the grid point nearest (θ = fraction of the
     limit, θ̇ in rad/s), with the cart at rest in the middle (the heat map's x = ẋ = 0)."""
-    theta = theta_fraction * timeline.meta["limits"]["theta_threshold_radians"]
-    column = int(np.argmin(np.abs(timeline["grid_theta"] - theta)))
-    row = int(np.argmin(np.abs(timeline["grid_theta_dot"] - theta_dot)))
-    return float(timeline["p_right"][checkpoint, row, column])
+    theta = theta_fraction * run.theta_threshold_radians
+    column = int(np.argmin(np.abs(run.grid_theta - theta)))
+    row = int(np.argmin(np.abs(run.grid_theta_dot - theta_dot)))
+    return float(run.p_right[checkpoint, row, column])
 
 
 SURE = 0.1  # a policy is "nearly sure" where π(right) is below this or above 1 − this
@@ -54,19 +54,19 @@ def discount_dropped(gamma: float, max_steps: int) -> Markdown:
                     f"$\\gamma^{{{last}}} \\approx$ {weight:.2g} times as much as the first.")
 
 
-def decided_share(timeline, checkpoint: int, margin: float = SURE) -> float:
+def decided_share(run, checkpoint: int, margin: float = SURE) -> float:
     """Share of the heat map where the policy is nearly sure: π(right) below ``margin`` or above 1 − it."""
-    p = timeline["p_right"][checkpoint]
+    p = run.p_right[checkpoint]
     return float(np.mean((p < margin) | (p > 1 - margin)))
 
 
-def learned_rule(timeline) -> Markdown:
+def learned_rule(run) -> Markdown:
     """What the last checkpoint's heat map shows, stated only as far as the numbers bear it out."""
-    last = len(timeline.meta["checkpoints"]) - 1
-    top = timeline.meta["grid"]["theta_dot"][1]
-    swing = (policy_probe(timeline, last, 0.0, -top), policy_probe(timeline, last, 0.0, top))
-    lean = (policy_probe(timeline, last, -1.0, 0.0), policy_probe(timeline, last, 1.0, 0.0))
-    limit = math.degrees(timeline.meta["limits"]["theta_threshold_radians"])
+    last = len(run.checkpoints) - 1
+    top = float(run.grid_theta_dot[-1])
+    swing = (policy_probe(run, last, 0.0, -top), policy_probe(run, last, 0.0, top))
+    lean = (policy_probe(run, last, -1.0, 0.0), policy_probe(run, last, 1.0, 0.0))
+    limit = math.degrees(run.theta_threshold_radians)
     text = (f"Along the map's middle column (pole upright), π(right) runs from {swing[0]:.2f} for a pole "
             f"swinging left at {math.degrees(top):.0f}°/s to {swing[1]:.2f} for one swinging right as fast; "
             f"along its middle row (pole not moving), from {lean[0]:.2f} leaning {limit:.0f}° left to "
@@ -79,13 +79,12 @@ def learned_rule(timeline) -> Markdown:
     return Markdown(text)
 
 
-def checkpoint_story(timeline) -> Markdown:
+def checkpoint_story(run) -> Markdown:
     """How each checkpoint was picked, from the rules the training run recorded."""
-    meta, config = timeline.meta, timeline.meta["config"]
-    levels = {1: config["early_level"], 2: config["middle_level"]}
+    levels = {1: run.early_level, 2: run.middle_level}
     parts = []
-    for c, name in enumerate(meta["checkpoints"]):
-        rule = meta["checkpoint_rules"][c]
+    for c, name in enumerate(run.checkpoints):
+        rule = run.checkpoint_rules[c]
         if c == 0:
             parts.append(f"the **{name}** policy")
         elif c in levels and "never reached" not in rule:
@@ -97,99 +96,92 @@ def checkpoint_story(timeline) -> Markdown:
     return Markdown(", ".join(parts[:-1]) + " and " + parts[-1])
 
 
-def episodes_story(timeline) -> Markdown:
+def episodes_story(run) -> Markdown:
     """The first and last checkpoints' recorded episodes, side by side."""
-    meta = timeline.meta
-    last = len(meta["checkpoints"]) - 1
-    first_n, last_n = int(timeline["eval_length"][0]), int(timeline["eval_length"][last])
+    last = len(run.checkpoints) - 1
+    first_n, last_n = int(run.eval_length[0]), int(run.eval_length[last])
     return Markdown(
-        f"The {meta['checkpoints'][0]} policy's recorded episode ends after {plural(first_n, 'step')} "
-        f"({episode_end(timeline, 0)}); the {meta['checkpoints'][last]} policy's after "
-        f"{plural(last_n, 'step')} ({episode_end(timeline, last)}).")
+        f"The {run.checkpoints[0]} policy's recorded episode ends after {plural(first_n, 'step')} "
+        f"({episode_end(run, 0)}); the {run.checkpoints[last]} policy's after "
+        f"{plural(last_n, 'step')} ({episode_end(run, last)}).")
 
 
-def untrained_map(timeline) -> Markdown:
-    low, high = float(timeline["p_right"][0].min()), float(timeline["p_right"][0].max())
+def untrained_map(run) -> Markdown:
+    low, high = float(run.p_right[0].min()), float(run.p_right[0].max())
     text = f"Untrained, the network answers between {low:.2f} and {high:.2f} everywhere on the map"
     return Markdown(text + (": a coin flip." if high - low < 0.1 else "."))
 
 
-def run_where(timeline) -> str:
-    meta = timeline.meta
-    device = meta["device"]
-    details = [device["device"]]
-    if device.get("cpu_count"):  # os.cpu_count() is None where it cannot tell
-        details.append(plural(device["cpu_count"], "core"))
-    if device.get("torch_threads"):
-        details.append(plural(device["torch_threads"], "torch thread"))
-    return (f"{plural(meta['n_episodes'], 'training episode')} in {meta['train_wall_time_s']:.1f} s on "
-            f"{device['device_name']} ({', '.join(details)}), "
-            f"torch {meta['versions']['torch']}, gymnasium {meta['versions']['gymnasium']}")
+def run_where(run) -> str:
+    details = [run.device]
+    if run.cpu_count:  # os.cpu_count() is None where it cannot tell
+        details.append(plural(run.cpu_count, "core"))
+    if run.torch_threads:
+        details.append(plural(run.torch_threads, "torch thread"))
+    return (f"{plural(run.n_episodes, 'training episode')} in {run.train_wall_time_s:.1f} s on "
+            f"{run.device_name} ({', '.join(details)}), "
+            f"torch {run.torch_version}, gymnasium {run.gymnasium_version}")
 
 
-def outcome(timeline) -> Markdown:
+def outcome(run) -> Markdown:
     """What the run achieved, in a sentence that holds whether or not it solved the task."""
-    meta = timeline.meta
-    rule = f"an average reward of {meta['limits']['reward_threshold']:g} over {meta['solve_window']} consecutive episodes"
-    if meta["solved"]:
-        end = meta["episodes_to_solve"]
+    rule = f"an average reward of {run.reward_threshold:g} over {run.solve_window} consecutive episodes"
+    if run.solved:
+        end = run.episodes_to_solve
         return Markdown(
-            f"This run **solved** CartPole-v1 at episode {end}: episodes {end - meta['solve_window'] + 1} "
-            f"to {end} averaged at least {meta['limits']['reward_threshold']:g}. It took "
-            f"{plural(meta['n_updates'], 'gradient update')} and {meta['train_wall_time_s']:.1f} s of training.")
-    last = min(meta["solve_window"], meta["n_episodes"])
+            f"This run **solved** CartPole-v1 at episode {end}: episodes {end - run.solve_window + 1} "
+            f"to {end} averaged at least {run.reward_threshold:g}. It took "
+            f"{plural(run.n_updates, 'gradient update')} and {run.train_wall_time_s:.1f} s of training.")
+    last = min(run.solve_window, run.n_episodes)
     scored = f"its last {plural(last, 'episode')} averaged" if last > 1 else "its only episode scored"
     return Markdown(
-        f"This run did **not** solve CartPole-v1: after {plural(meta['n_episodes'], 'episode')} (the limit set "
-        f"for the build) {scored} {meta['final_average']:.1f}, short of {rule}. The curve below is the real one.")
+        f"This run did **not** solve CartPole-v1: after {plural(run.n_episodes, 'episode')} (the limit set "
+        f"for the build) {scored} {run.final_average:.1f}, short of {rule}. The curve below is the real one.")
 
 
-def facts(timeline) -> dict:
-    meta, limits, hyper = timeline.meta, timeline.meta["limits"], timeline.meta["hyperparameters"]
-    last = len(meta["checkpoints"]) - 1
-    config = meta["config"]
+def facts(run) -> dict:
+    last = len(run.checkpoints) - 1
     return {
-        "theta_limit_deg": math.degrees(limits["theta_threshold_radians"]),
-        "x_limit": limits["x_threshold"],
-        "max_steps": limits["max_episode_steps"],
-        "solve_threshold": limits["reward_threshold"],
-        "solve_window": meta["solve_window"],
-        "algorithm": meta["algorithm"],
-        "hidden": " × ".join(str(h) for h in hyper["hidden_layers"]),
-        "activation": hyper["activation"],
-        "optimizer": hyper["optimizer"],
-        "lr": hyper["lr"],
-        "gamma": hyper["gamma"],
-        "horizon": 1 / (1 - hyper["gamma"]) if hyper["gamma"] < 1 else math.inf,
-        "discount_note": discount_note(hyper["gamma"]),
-        "discount_dropped": discount_dropped(hyper["gamma"], limits["max_episode_steps"]),
-        "episodes_per_update": hyper["episodes_per_update"],
-        "seed": config["seed"],
-        "max_episodes": config["max_episodes"],
-        "eval_episodes": meta["eval"]["episodes"],
-        "outcome": outcome(timeline),
-        "n_episodes": meta["n_episodes"],
-        "train_seconds": meta["train_wall_time_s"],
-        "last_checkpoint": meta["checkpoints"][last],
-        "untrained_map": untrained_map(timeline),
+        "theta_limit_deg": math.degrees(run.theta_threshold_radians),
+        "x_limit": run.x_threshold,
+        "max_steps": run.max_episode_steps,
+        "solve_threshold": run.reward_threshold,
+        "solve_window": run.solve_window,
+        "algorithm": run.algorithm,
+        "hidden": " × ".join(str(h) for h in run.hidden_layers),
+        "activation": run.activation,
+        "optimizer": run.optimizer,
+        "lr": run.lr,
+        "gamma": run.gamma,
+        "horizon": 1 / (1 - run.gamma) if run.gamma < 1 else math.inf,
+        "discount_note": discount_note(run.gamma),
+        "discount_dropped": discount_dropped(run.gamma, run.max_episode_steps),
+        "episodes_per_update": run.episodes_per_update,
+        "seed": run.seed,
+        "max_episodes": run.max_episodes,
+        "eval_episodes": run.eval_episodes,
+        "outcome": outcome(run),
+        "n_episodes": run.n_episodes,
+        "train_seconds": run.train_wall_time_s,
+        "last_checkpoint": run.checkpoints[last],
+        "untrained_map": untrained_map(run),
         "sure_below": SURE,
         "sure_above": 1 - SURE,
-        "last_decided": decided_share(timeline, last),
-        "checkpoint_story": checkpoint_story(timeline),
-        "episodes_story": episodes_story(timeline),
-        "learned_rule": learned_rule(timeline),
-        "step_seconds": meta["seconds_per_step"],
-        "episode_seconds": meta["seconds_per_step"] * limits["max_episode_steps"],
-        "run_where": run_where(timeline),
+        "last_decided": decided_share(run, last),
+        "checkpoint_story": checkpoint_story(run),
+        "episodes_story": episodes_story(run),
+        "learned_rule": learned_rule(run),
+        "step_seconds": run.seconds_per_step,
+        "episode_seconds": run.seconds_per_step * run.max_episode_steps,
+        "run_where": run_where(run),
     }
 
 
-def checkpoint_table(timeline) -> Html:
+def checkpoint_table(run) -> Html:
     """The four checkpoints: when their weights played, and how their test episodes went."""
-    meta = timeline.meta
     return html_table(
         ["checkpoint", "updates before it", "first training episode",
-         f"its {meta['eval']['episodes']} test episodes: steps", "recorded (median): steps", "how it ended"],
-        [(name, meta["checkpoint_updates"][c], meta["checkpoint_episodes"][c] + 1,
-          f"{timeline['eval_lengths'][c].min()} – {timeline['eval_lengths'][c].max()}",
-          int(timeline["eval_length"][c]), episode_end(timeline, c)) for c, name in enumerate(meta["checkpoints"])])
+         f"its {run.eval_episodes} test episodes: steps", "recorded (median): steps", "how it ended"],
+        [(name, run.checkpoint_updates[c], run.checkpoint_episodes[c] + 1,
+          f"{run.eval_lengths[c].min()} – {run.eval_lengths[c].max()}",
+          int(run.eval_length[c]), episode_end(run, c)) for c, name in enumerate(run.checkpoints)])

@@ -192,18 +192,20 @@ def train(config: CartPoleConfig) -> Timeline:
         return _train(config)
 
 
-def _train(config: CartPoleConfig) -> Timeline:
-    device = pick()
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)  # action sampling
-    env = gym.make_vec(config.env_id, num_envs=config.episodes_per_update,
-                       vectorization_mode="vector_entry_point")
-    env.reset(seed=config.seed)  # later resets draw their start states from this seeded stream
+@dataclass
+class Training:
+    """What the training loop leaves: every episode's reward and the update whose weights played it, the
+    weights before each update, and the episode on which the run was solved (None: never)."""
+    rewards: list
+    update_of_episode: list
+    weights: list
+    solved_at: int | None
+    seconds: float
+
+
+def run_reinforce(config: CartPoleConfig, env, policy, baseline, optimizer, rng, device) -> Training:
+    """Play a batch, update, repeat: until solved or ``max_episodes`` episodes were played."""
     threshold = float(env.spec.reward_threshold)
-
-    policy, baseline = mlp(config.hidden).to(device), mlp(config.hidden).to(device)
-    optimizer = torch.optim.Adam([*policy.parameters(), *baseline.parameters()], lr=config.lr)
-
     rewards, update_of_episode, weights = [], [], []
     solved_at = None
     progress = bar(total=config.max_episodes, desc=f"CartPole REINFORCE ({device.type})")
@@ -221,36 +223,30 @@ def _train(config: CartPoleConfig) -> Timeline:
             reinforce_step(policy, baseline, optimizer, states[:-1], actions, alive, config.gamma, device)
     train_time = time.perf_counter() - started
     progress.close()
+    return Training(rewards, update_of_episode, weights, solved_at, train_time)
 
-    # Checkpoints: the weights that played episode 0; the first weights whose typical (median of
-    # eval_episodes) episode lasts 50, then 200 steps (judged on fresh episodes, since one training
-    # batch of 8 is too noisy); and the final weights, which played the last batch (no update follows).
-    evaluated = {}
 
-    def evaluate(update):
-        if update not in evaluated:
-            policy.load_state_dict(weights[update])
-            evaluated[update] = typical_episode(config.env_id, policy, config.eval_episodes,
-                                                config.eval_seed, device)
-        return evaluated[update]
-
-    last = len(weights) - 1
+def pick_checkpoints(config: CartPoleConfig, training: Training, evaluate) -> list[tuple[int, str]]:
+    """The weights that played episode 0; the first weights whose typical (median of eval_episodes)
+    episode lasts 50, then 200 steps (judged on fresh episodes, since one training batch of 8 is too
+    noisy); and the final weights, which played the last batch (no update follows). (update, rule) pairs."""
+    last = len(training.weights) - 1
     picks = [(0, "initial weights (before any update)")]
-    picks += choose_checkpoints(lambda u: len(evaluate(u)[1]), len(weights),
+    picks += choose_checkpoints(lambda u: len(evaluate(u)[1]), len(training.weights),
                                 [config.early_level, config.middle_level])
-    picks += [(last, "final weights (played the last batch; no update after it)")]
-    names = ["untrained", "early", "middle", "solved" if solved_at is not None else "final"]
-    first_episode = {}
-    for episode, update in enumerate(update_of_episode):
-        first_episode.setdefault(update, episode)
+    return picks + [(last, "final weights (played the last batch; no update after it)")]
 
-    limits = {"theta_threshold_radians": float(env.unwrapped.theta_threshold_radians),
-              "x_threshold": float(env.unwrapped.x_threshold),
-              "max_episode_steps": int(env.spec.max_episode_steps),
-              "reward_threshold": threshold}
-    seconds_per_step = float(env.unwrapped.tau)  # gymnasium's time step: how long one step stands for
-    env.close()
 
+def env_limits(env, threshold: float) -> dict:
+    """Where gymnasium ends an episode, and the average reward that counts as solved."""
+    return {"theta_threshold_radians": float(env.unwrapped.theta_threshold_radians),
+            "x_threshold": float(env.unwrapped.x_threshold),
+            "max_episode_steps": int(env.spec.max_episode_steps),
+            "reward_threshold": threshold}
+
+
+def record_checkpoints(config: CartPoleConfig, picks, evaluate, policy, weights, limits: dict, device) -> dict:
+    """Each checkpoint's recorded episode (NaN-padded past its end) and its policy over a (θ, θ̇) grid."""
     theta = np.linspace(-limits["theta_threshold_radians"], limits["theta_threshold_radians"],
                         config.grid_size)
     theta_dot = np.linspace(-config.grid_theta_dot, config.grid_theta_dot, config.grid_size)
@@ -273,10 +269,17 @@ def _train(config: CartPoleConfig) -> Timeline:
         eval_x[c, : n + 1], eval_theta[c, : n + 1], eval_theta_dot[c, : n + 1] = path[:, 0], path[:, 2], path[:, 3]
         eval_action[c, :n], eval_p_right[c, :n], eval_length[c] = actions, probs, n
         heatmaps[c] = p_right(policy, grid.reshape(-1, 4), device).reshape(grid.shape[:2])
+    return {"eval_length": eval_length, "eval_lengths": eval_lengths,
+            "eval_x": eval_x, "eval_theta": eval_theta, "eval_theta_dot": eval_theta_dot,
+            "eval_action": eval_action,
+            "eval_p_right": eval_p_right, "grid_theta": theta.astype(np.float32),
+            "grid_theta_dot": theta_dot.astype(np.float32), "p_right": heatmaps}
 
-    rewards = np.array(rewards)
-    checkpoint_episode = np.array([first_episode[update] for update, _ in picks], dtype=np.int32)
-    meta = {
+
+def run_meta(config: CartPoleConfig, training: Training, picks, names, checkpoint_episode, limits: dict,
+             seconds_per_step: float, device) -> dict:
+    rewards, solved_at, threshold = np.array(training.rewards), training.solved_at, limits["reward_threshold"]
+    return {
         "config": dataclasses.asdict(config),
         "env_id": config.env_id,
         "seconds_per_step": seconds_per_step,
@@ -291,9 +294,9 @@ def _train(config: CartPoleConfig) -> Timeline:
         "solve_rule": f"average reward >= {threshold:g} over {SOLVE_WINDOW} consecutive episodes",
         "solve_window": SOLVE_WINDOW,
         "n_episodes": int(len(rewards)),
-        "n_updates": int(last),
+        "n_updates": int(len(training.weights) - 1),
         "final_average": float(moving_average(rewards)[-1]),
-        "train_wall_time_s": round(train_time, 3),
+        "train_wall_time_s": round(training.seconds, 3),
         "device": describe(device),
         "versions": {"gymnasium": gym.__version__, "torch": torch.__version__, "numpy": np.__version__},
         "checkpoints": names,
@@ -305,22 +308,52 @@ def _train(config: CartPoleConfig) -> Timeline:
                  "recorded": "the median-length episode of those (eval_lengths has them all)",
                  "seed": config.eval_seed, "same_for_every_checkpoint": True,
                  "padding": "x and theta NaN after the end state, action -1 and p_right NaN after the end"},
-        "grid": {"theta": [float(theta[0]), float(theta[-1]), config.grid_size],
-                 "theta_dot": [float(theta_dot[0]), float(theta_dot[-1]), config.grid_size],
+        "grid": {"theta": [float(-limits["theta_threshold_radians"]), float(limits["theta_threshold_radians"]),
+                           config.grid_size],
+                 "theta_dot": [float(-config.grid_theta_dot), float(config.grid_theta_dot), config.grid_size],
                  "others": "x = x_dot = 0", "layout": "p_right[checkpoint, theta_dot row, theta column]"},
         "limits": limits,
     }
+
+
+def _train(config: CartPoleConfig) -> Timeline:
+    device = pick()
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)  # action sampling
+    env = gym.make_vec(config.env_id, num_envs=config.episodes_per_update,
+                       vectorization_mode="vector_entry_point")
+    env.reset(seed=config.seed)  # later resets draw their start states from this seeded stream
+    policy, baseline = mlp(config.hidden).to(device), mlp(config.hidden).to(device)
+    optimizer = torch.optim.Adam([*policy.parameters(), *baseline.parameters()], lr=config.lr)
+    training = run_reinforce(config, env, policy, baseline, optimizer, rng, device)
+
+    evaluated = {}  # update -> its typical episode: each checkpoint candidate is played once
+
+    def evaluate(update):
+        if update not in evaluated:
+            policy.load_state_dict(training.weights[update])
+            evaluated[update] = typical_episode(config.env_id, policy, config.eval_episodes,
+                                                config.eval_seed, device)
+        return evaluated[update]
+
+    picks = pick_checkpoints(config, training, evaluate)
+    names = ["untrained", "early", "middle", "solved" if training.solved_at is not None else "final"]
+    first_episode = {}
+    for episode, update in enumerate(training.update_of_episode):
+        first_episode.setdefault(update, episode)
+    limits = env_limits(env, float(env.spec.reward_threshold))
+    seconds_per_step = float(env.unwrapped.tau)  # gymnasium's time step: how long one step stands for
+    env.close()
+
+    recorded = record_checkpoints(config, picks, evaluate, policy, training.weights, limits, device)
+    rewards = np.array(training.rewards)
+    checkpoint_episode = np.array([first_episode[update] for update, _ in picks], dtype=np.int32)
     return Timeline(
         frames={"episode": np.arange(len(rewards)), "reward": rewards.astype(np.int32),
                 "moving_average": moving_average(rewards).astype(np.float32),
-                "update": np.array(update_of_episode)},
-        fixed={"checkpoint_episode": checkpoint_episode,
-               "eval_length": eval_length, "eval_lengths": eval_lengths,
-               "eval_x": eval_x, "eval_theta": eval_theta, "eval_theta_dot": eval_theta_dot,
-               "eval_action": eval_action,
-               "eval_p_right": eval_p_right, "grid_theta": theta.astype(np.float32),
-               "grid_theta_dot": theta_dot.astype(np.float32), "p_right": heatmaps},
-        meta=meta,
+                "update": np.array(training.update_of_episode)},
+        fixed={"checkpoint_episode": checkpoint_episode, **recorded},
+        meta=run_meta(config, training, picks, names, checkpoint_episode, limits, seconds_per_step, device),
     )
 
 
@@ -328,7 +361,3 @@ def tiny_config() -> CartPoleConfig:
     """Three updates, unsolved on purpose, for tests (about a second)."""
     return CartPoleConfig(max_episodes=24)
 
-
-def runs(config: CartPoleConfig | None = None) -> Timeline:
-    """The chapter's training run (the default config, seeded), read from the cache when it is there."""
-    return train(config or CartPoleConfig())

@@ -55,21 +55,21 @@ def steering_notes(config: ChapterConfig):
     """(feature, note) pairs from the steering page's run, when it steers this SAE."""
     from ..steering import facts as steering_facts
     from ..steering import train as steering_train
+    from ..steering.runs import runs as steering_runs
     from ..steering.words import works
 
     steering_config = steering_train.book_config()
     if steering_config.chapter != config:
         return
-    result = steering_train.runs(steering_config)
-    meta = result.meta
-    for concept, chosen in meta["features"].items():
-        name = meta["concept_names"].get(concept, concept)
-        setting = steering_facts.headline(result, concept, "feature")
+    steered = steering_runs(steering_config)
+    for concept, chosen in steered.features.items():
+        name = steered.concept_names.get(concept, concept)
+        setting = steering_facts.headline(steered, concept, "feature")
         if setting is None:
             said = f"no strength steered the training prompts toward {name}"
         else:
             n, hits = len(setting["mentions"]), sum(setting["mentions"])
-            verdict = "works" if works(setting, meta["human"]) else "does not work"
+            verdict = "works" if works(setting, steered.human) else "does not work"
             edit = steering_facts.EDIT_NAMES.get(steering_config.recipe.edit, steering_config.recipe.edit)
             said = (f"at {setting['strength']:g}× its largest activation ({edit}), {hits} of {n} held-out answers "
                     f"mentioned {name}; by the page's rule it {verdict}")

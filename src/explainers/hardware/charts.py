@@ -1,7 +1,7 @@
 """The CPU vs GPU charts: one small matrix product computed serially and in parallel waves (animated,
 on the shared player), and the measured matmul throughput over sizes against each device's peak.
 
-``chart(chart_id, runs)`` builds either from ``train.runs()``. Bokeh only: no torch, no training."""
+``chart(chart_id, runs)`` builds either from ``runs.runs()``. Bokeh only: no torch, no training."""
 from __future__ import annotations
 
 import html
@@ -15,7 +15,7 @@ from .. import palette
 from ..embed import Chart
 from ..figure import book_figure
 from ..player import Player
-from .facts import (DTYPE_NAMES, best, gpu_name, measured_on, measured_series, peak_label, peak_name, peak_text,
+from .words import (DTYPE_NAMES, best, measured_series, peak_label, peak_name, peak_text,
                     percent_text, rate_text, seconds_text, series_arrays, times_text)
 
 PAGE = "cpu-vs-gpu"
@@ -36,7 +36,8 @@ STATE_WIDTH = (1, 3, 1)  # the cell being computed also has a thick edge: no sta
 
 def cell_states(steps, name: str) -> np.ndarray:
     """(frames, cells) codes into STATES, from the schedule's ``active`` and ``done`` arrays."""
-    active, done = steps[f"{name}.active"].astype(bool), steps[f"{name}.done"].astype(bool)
+    t = steps.timeline
+    active, done = t[f"{name}.active"].astype(bool), t[f"{name}.done"].astype(bool)
     if (active & done).any():
         raise ValueError(f"{name}: a cell cannot be computing and done at once")
     return (active * 1 + done * 2).astype(np.uint8)
@@ -69,8 +70,8 @@ def state_key(steps) -> Div:
         f"<span style='display:inline-block;width:0.9em;height:0.9em;vertical-align:-0.1em;margin:0 0.3em 0 0.9em;"
         f"background:{fill};border:{width}px solid {edge}'></span>{name}"
         for name, fill, edge, width in zip(STATES, STATE_FILL, STATE_EDGE, STATE_WIDTH))
-    n = steps.meta["config"]["n"]
-    labels = " · ".join(html.escape(s["label"]) for s in steps.meta["schedules"])
+    n = steps.n
+    labels = " · ".join(html.escape(s["label"]) for s in steps.schedules)
     return Div(text=f"<div style='font-size:13px'>Output cells of C = A·B ({n}×{n}):{swatches}<br>"
                     f"<span style='opacity:0.75'>Each cell is one row of A times one column of B: {n} "
                     f"multiply-adds. Left to right: {labels}.</span></div>",
@@ -79,16 +80,15 @@ def state_key(steps) -> Div:
 
 def measured_times(steps) -> Div:
     """The real time of each approach, on the device it ran on (the Timeline's measured arrays)."""
-    meta = steps.meta
-    seconds = steps["measured.seconds"]
+    seconds = steps.timeline["measured.seconds"]
     rows = []
-    for entry, sec in zip(meta["measured"], seconds):
-        device = meta["devices"][entry.get("device", "cpu")]
+    for entry, sec in zip(steps.measured, seconds):
+        device = steps.devices[entry.get("device", "cpu")]
         rows.append(f"<tr><td>{html.escape(entry['label'])}</td>"
                     f"<td>{html.escape(device['device_name'])} ({device['device']})</td>"
                     f"<td style='text-align:right'>{seconds_text(float(sec))}</td>"
                     f"<td style='text-align:right'>{times_text(float(seconds[0] / sec))}</td></tr>")
-    n, repeats = meta["config"]["measure_n"], meta["config"]["repeats"]
+    n, repeats = steps.measure_n, steps.repeats
     return Div(
         text=(f"<div style='font-size:13px'><b>Measured here</b>: one {n}×{n} product, median of {repeats} "
               "runs (float32; Python's floats are float64)"
@@ -99,11 +99,11 @@ def measured_times(steps) -> Div:
 
 
 def schedule_chart(steps, chart_id: str = SCHEDULE_ID) -> Chart:
-    """``steps``: a ``serial_vs_parallel`` Timeline. One panel per schedule, one frame per time step."""
-    n = steps.meta["config"]["n"]
+    """``steps``: the ``runs.Schedules``. One panel per schedule, one frame per time step."""
+    n = steps.n
     cells = n * n
-    schedules = steps.meta["schedules"]
-    columns = {"row": steps["cell_row"], "col": steps["cell_col"]}
+    schedules = steps.schedules
+    columns = {"row": steps.timeline["cell_row"], "col": steps.timeline["cell_col"]}
     states = []
     for i, schedule in enumerate(schedules):
         codes = cell_states(steps, schedule["name"])
@@ -114,7 +114,7 @@ def schedule_chart(steps, chart_id: str = SCHEDULE_ID) -> Chart:
     grids = [cell_grid(f"{schedule_title(s, cells)} · {step_count(s['steps'])}", source, i, n)
              for i, s in enumerate(schedules)]
 
-    player = Player(chart_id, steps["step"], step_label="Time step", duration_s=8.0)
+    player = Player(chart_id, steps.timeline["step"], step_label="Time step", duration_s=8.0)
     ready = player.bind(
         "hardware/render.js", cells=source, states=states, n_cells=cells, state_names=list(STATES),
         state_widths=list(STATE_WIDTH),
@@ -142,7 +142,7 @@ OTHER_STYLES = [("#17becf", "hex"), ("#7f7f7f", "plus"), ("#2ca02c", "square_pin
 
 
 def series_lines(bench, records) -> list[tuple]:
-    """(timeline, series meta, recorded) for every series drawn: all of this machine's, and the GPU
+    """(benchmark, series, recorded) for every series drawn: all of this machine's, and the GPU
     series of each recorded run (a record's CPU is another machine's: the text names it instead)."""
     lines = [(bench, s, False) for s in measured_series(bench)]
     for record in records:
@@ -150,14 +150,14 @@ def series_lines(bench, records) -> list[tuple]:
     return lines
 
 
-def device_name(timeline, series: dict) -> str:
-    return gpu_name(timeline) if series["device"] == "cuda" else timeline.meta["cpu"]["model"]
+def device_name(bench, series: dict) -> str:
+    return bench.gpu_name if series["device"] == "cuda" else bench.cpu.model
 
 
-def legend_label(timeline, series: dict) -> str:
+def legend_label(bench, series: dict) -> str:
     """A series' key entry: its label and how close it came to its device's peak."""
-    b = best(timeline, series)
-    peak = peak_name(device_name(timeline, series), series["device"], series["dtype"])
+    b = best(bench, series)
+    peak = peak_name(device_name(bench, series), series["device"], series["dtype"])
     reach = f"best {percent_text(b['fraction'])} of {peak}" if b["fraction"] is not None else "peak unknown"
     return f"{series['label']} · {reach}"
 
@@ -189,8 +189,8 @@ def throughput_key(groups: list[tuple[str, list[str]]]) -> Div:
                name=f"{THROUGHPUT_ID}-key")
 
 
-def series_source(timeline, series: dict) -> ColumnDataSource:
-    arrays = series_arrays(timeline, series["name"])
+def series_source(bench, series: dict) -> ColumnDataSource:
+    arrays = series_arrays(bench, series["name"])
     known = series["peak_gflops"] is not None
     return ColumnDataSource({
         **arrays,
@@ -205,10 +205,10 @@ def peak_lines(lines) -> list[tuple[float, str, str]]:
     """(GFLOP/s, short tag, label naming its source) of each distinct peak the drawn series are
     fractions of, lowest first."""
     peaks = {}
-    for timeline, series, _ in lines:
-        peak = timeline.meta["peaks"][series["device"]][series["dtype"]]
+    for run, series, _ in lines:
+        peak = run.peaks[series["device"]][series["dtype"]]
         if peak["gflops"]:
-            name = device_name(timeline, series)
+            name = device_name(run, series)
             short = peak_name(name, series["device"], series["dtype"]).removeprefix("NVIDIA ")
             tag = f"{short} {peak_text(peak['gflops'])}"
             peaks[(peak["gflops"], tag, peak_label(name, series["device"], series["dtype"], peak))] = None
@@ -218,16 +218,16 @@ def peak_lines(lines) -> list[tuple[float, str, str]]:
 def crossovers(bench, records) -> list[tuple[int, str]]:
     """(n, label) where a GPU series including copies starts to beat the CPU, for each GPU run."""
     found = []
-    for timeline in [bench, *records]:
-        for name, info in timeline.meta.get("crossover", {}).items():
+    for run in [bench, *records]:
+        for name, info in run.crossover.items():
             if name.endswith("_transfer") and info["n"] is not None:
-                dtype = DTYPE_NAMES[next(s["dtype"] for s in timeline.meta["series"] if s["name"] == name)]
+                dtype = DTYPE_NAMES[next(s["dtype"] for s in run.series if s["name"] == name)]
                 found.append((info["n"], f"GPU {dtype} incl. copies faster from n = {info['n']:,}"))
     return found
 
 
 def chart(chart_id: str, runs) -> Chart:
-    """The chart ``chart_id`` of ``CHARTS``, from ``train.runs()``."""
+    """The chart ``chart_id`` of ``CHARTS``, from ``runs.runs()``."""
     if chart_id == SCHEDULE_ID:
         return schedule_chart(runs.steps)
     if chart_id == THROUGHPUT_ID:
@@ -236,7 +236,7 @@ def chart(chart_id: str, runs) -> Chart:
 
 
 def throughput_chart(bench, records=(), chart_id: str = THROUGHPUT_ID) -> Chart:
-    """``bench``: a ``measure`` Timeline; ``records``: recorded GPU runs, drawn too and marked so."""
+    """``bench``: this machine's ``runs.Bench``; ``records``: recorded GPU runs, drawn too and marked so."""
     lines = series_lines(bench, records)
     sources = [series_source(t, s) for t, s, _ in lines]
     all_n = np.concatenate([src.data["n"] for src in sources])
@@ -247,7 +247,7 @@ def throughput_chart(bench, records=(), chart_id: str = THROUGHPUT_ID) -> Chart:
     # powers of 4: labels that still fit side by side on a phone-width plot
     ticks = [int(n) for n in np.unique(all_n) if int(n) & (int(n) - 1) == 0 and (int(n).bit_length() - 1) % 2 == 0]
     top = max([float(rates.max())] + [g for g, *_ in peaks])
-    repeats = bench.meta["timing"]["repeats"]
+    repeats = bench.timing_repeats
 
     timing = book_figure(f"Seconds per n×n product (median of {repeats} runs)", 280,
                          x_axis_type="log", y_axis_type="log", x_range=x_range,
@@ -257,11 +257,11 @@ def throughput_chart(bench, records=(), chart_id: str = THROUGHPUT_ID) -> Chart:
                        x_axis_type="log", y_axis_type="log", x_range=x_range,
                        y_range=Range1d(float(rates.min()) / 3, top * 6),
                        x_axis_label="matrix size n", y_axis_label="GFLOP/s")
-    groups = {timeline_heading(bench, False): []}
+    groups = {heading(bench, False): []}
     for record in records:
-        groups.setdefault(timeline_heading(record, True), [])
+        groups.setdefault(heading(record, True), [])
     hovered = {id(timing): [], id(rate): []}
-    for i, ((timeline, series, recorded), src) in enumerate(zip(lines, sources)):
+    for i, ((run, series, recorded), src) in enumerate(zip(lines, sources)):
         colour, marker = SERIES_STYLE.get(series["name"], OTHER_STYLES[i % len(OTHER_STYLES)])
         dash = "dotted" if series["includes_transfer"] else "solid"
         fill = None if series["includes_transfer"] or recorded else colour
@@ -272,8 +272,8 @@ def throughput_chart(bench, records=(), chart_id: str = THROUGHPUT_ID) -> Chart:
             dots = fig.scatter("n", y, source=src, marker=marker, size=7, line_color=colour, fill_color=fill)
             hovered[id(fig)].append(dots)
             drawn.append(dots)
-        groups[timeline_heading(timeline, recorded)].append(
-            key_entry(key_swatch(colour, marker, dash, fill is not None), legend_label(timeline, series)))
+        groups[heading(run, recorded)].append(
+            key_entry(key_swatch(colour, marker, dash, fill is not None), legend_label(run, series)))
 
     # each peak: a dashed line, a short tag at the left (where every series is still far below it), and a
     # key entry that names its source
@@ -301,16 +301,16 @@ def throughput_chart(bench, records=(), chart_id: str = THROUGHPUT_ID) -> Chart:
     key = throughput_key([*groups.items(), ("Peaks (dashed lines)", peak_entries),
                           ("Crossovers (vertical lines)", crossover_entries)])
 
-    gpus = [gpu_name(bench)] if gpu_name(bench) else []
-    gpus += [f"{gpu_name(r)} (recorded)" for r in records if measured_series(r, "cuda")]
-    devices = bench.meta["cpu"]["model"] + (f" and {', '.join(gpus)}" if gpus else "")
-    caption = f"Matrix multiply measured on {devices}, {measured_on(bench)}."
+    gpus = [bench.gpu_name] if bench.gpu_name else []
+    gpus += [f"{r.gpu_name} (recorded)" for r in records if measured_series(r, "cuda")]
+    devices = bench.cpu.model + (f" and {', '.join(gpus)}" if gpus else "")
+    caption = f"Matrix multiply measured on {devices}, {bench.measured_on}."
     layout = column(timing, rate, key, sizing_mode="stretch_width")
     return Chart(chart_id, CHARTS[THROUGHPUT_ID], layout, [], caption=caption)
 
 
-def timeline_heading(timeline, recorded: bool) -> str:
+def heading(bench, recorded: bool) -> str:
     if recorded:
-        return f"Recorded on the {gpu_name(timeline)}, {measured_on(timeline)}"
-    gpu = gpu_name(timeline)
-    return f"Measured while this book was built: {timeline.meta['cpu']['model']}" + (f" and {gpu}" if gpu else "")
+        return f"Recorded on the {bench.gpu_name}, {bench.measured_on}"
+    gpu = bench.gpu_name
+    return f"Measured while this book was built: {bench.cpu.model}" + (f" and {gpu}" if gpu else "")

@@ -1,21 +1,21 @@
 """The numbers and sentences the CPU vs GPU chapter quotes, read from the runs (never typed in).
 
-``facts(runs)`` takes ``train.runs()``: ``bench`` (a ``measure`` Timeline of this machine), ``steps`` (a
-``serial_vs_parallel`` Timeline) and ``records`` (recorded GPU runs, each a ``measure`` Timeline with
-provenance, some with the book's trainers timed on the CPU and the GPU). The small formatters here are
-shared with ``charts``.
+``facts(runs)`` takes ``runs.runs()``: ``bench`` (this machine's ``runs.Bench``), ``steps`` (the
+``runs.Schedules``) and ``records`` (recorded GPU runs, each a ``Bench`` with provenance, some with the
+book's trainers timed on the CPU and the GPU). The small formatters and series
+readers it shares with ``charts`` are in ``words``.
 """
 from __future__ import annotations
 
 import html
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
 from ..markup import Html, Markdown
-from .peak import GPU_PEAKS, gpu_peak
+from .peak import GPU_PEAKS
+from .words import (DTYPE_NAMES, best, bytes_text, capitalised, cores_of, count_text, measured_series, peak_text,
+                    percent_text, rate_text, seconds_text, series_arrays, times_text)
 
-DTYPE_NAMES = {"float32": "fp32", "float64": "fp64", "bfloat16": "bf16"}
 
 
 # Published figures the chapter quotes, each with its source (they are not measured here).
@@ -24,67 +24,6 @@ DTYPE_NAMES = {"float32": "fp32", "float64": "fp64", "bfloat16": "bf16"}
 IVANOV_2021 = {"contraction_flop": 99.80, "contraction_runtime": 61.0,
                "normalization_flop": 0.17, "normalization_runtime": 25.5,
                "elementwise_flop": 0.03, "elementwise_runtime": 13.5}
-
-
-# --- small formatters ----------------------------------------------------------------------------
-
-def seconds_text(seconds: float) -> str:
-    """A duration with a unit a reader can picture: 36.2 ms, 8.3 µs, 1.25 s."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if seconds >= scale or unit == "ns":
-            return f"{seconds / scale:.3g} {unit}"
-    raise AssertionError("unreachable")
-
-
-def rate_text(gflops: float, digits: int = 3) -> str:
-    """A FLOP rate in GFLOP/s, or TFLOP/s from 1,000 GFLOP/s up."""
-    if gflops >= 1000:
-        return f"{gflops / 1000:.{digits}g} TFLOP/s"
-    return f"{gflops:.{digits}g} GFLOP/s"
-
-
-def peak_text(gflops: float) -> str:
-    """A peak as its source prints it: one decimal, GFLOP/s or TFLOP/s. Halves round up, as the
-    source's own unrounded figure did (a stored 78.25 was 78.2536)."""
-    value, unit = (gflops / 1000, "TFLOP/s") if gflops >= 1000 else (gflops, "GFLOP/s")
-    return f"{Decimal(str(value)).quantize(Decimal('0.1'), ROUND_HALF_UP):,} {unit}"
-
-
-def percent_text(fraction: float) -> str:
-    """58%, 5.8%, 0.041%: two significant figures below 10%."""
-    value = fraction * 100
-    return f"{value:.0f}%" if value >= 10 else f"{value:.2g}%"
-
-
-def article(word: str) -> str:
-    """"an" before a model name that starts with a vowel (AMD, Intel, unknown CPU), else "a"."""
-    return "an" if word[:1].lower() in "aeiou" else "a"
-
-
-def cores_of(cores: int, model: str) -> str:
-    """"2 cores of an AMD EPYC", "1 core of a Neoverse-N1"."""
-    return f"{count_text(cores, 'core')} of {article(model)} {model}"
-
-
-def capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def times_text(ratio: float) -> str:
-    return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.2g}×"
-
-
-def count_text(n: int, noun: str, plural: str | None = None) -> str:
-    """1 core, 2 cores, 0 cores: the number and the noun in the form it takes."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
-
-
-def bytes_text(count: float) -> str:
-    """A size in decimal units, as link speeds are given: 1.61 GB, 537 MB, 12 kB."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= scale:
-            return f"{count / scale:.3g} {unit}"
-    return f"{count:.0f} bytes"
 
 
 # Bytes per element of the types the benchmark times (bfloat16 has no NumPy dtype to ask).
@@ -142,96 +81,32 @@ def schedule_label(lanes: int, cells: int, vectors: dict | None) -> str:
             f"{vectors['name']} registers hold {vectors['lanes']})")
 
 
-# --- reading a benchmark Timeline -----------------------------------------------------------------
 
-def series_arrays(timeline, name: str) -> dict:
-    """One series' measured sizes only: ``n``, ``seconds``, ``gflops``, ``fraction`` (the mask applied)."""
-    mask = np.asarray(timeline[f"{name}.measured"], dtype=bool)
-    return {"n": timeline["n"][mask].astype(float),
-            "seconds": timeline[f"{name}.seconds"][mask].astype(float),
-            "gflops": timeline[f"{name}.gflops"][mask].astype(float),
-            "fraction": timeline[f"{name}.peak_fraction"][mask].astype(float)}
-
-
-def measured_series(timeline, device: str | None = None) -> list[dict]:
-    """The series' meta entries that measured at least one size (on ``device`` when given)."""
-    return [s for s in timeline.meta["series"]
-            if (device is None or s["device"] == device) and timeline[f"{s['name']}.measured"].any()]
-
-
-def best(timeline, series: dict) -> dict:
-    """Where a series came closest to its device's peak: GFLOP/s, n, fraction (None: peak unknown)."""
-    arrays = series_arrays(timeline, series["name"])
-    i = int(np.argmax(arrays["gflops"]))
-    return {"gflops": float(arrays["gflops"][i]), "n": int(arrays["n"][i]),
-            "fraction": float(arrays["fraction"][i]) if series["peak_gflops"] else None}
-
-
-def peak_name(device_name: str, device: str, dtype: str) -> str:
-    return f"{'CPU' if device == 'cpu' else device_name} {DTYPE_NAMES.get(dtype, dtype)} peak"
-
-
-def short_source(source: str) -> str:
-    """The first sentence of a peak's source: the formula or the datasheet, without the caveats."""
-    return source.split(". ")[0].rstrip(".")
-
-
-def peak_label(device_name: str, device: str, dtype: str, peak: dict) -> str:
-    """A peak line's label: what it is and where it comes from (the formula, or the datasheet's figure,
-    with a sparse figure's halving)."""
-    name = peak_name(device_name, device, dtype)
-    if device == "cpu":
-        return f"{name}: {short_source(peak['source'])}"
-    import re
-
-    # a record stores the peak it was measured against; the table's current wording (which shows a sparse
-    # figure's halving) replaces it when both give the same peak
-    current = gpu_peak(device_name)[dtype]
-    source = current["source"] if current["gflops"] == peak["gflops"] else peak["source"]
-    source = re.sub(r" \((?:www\.)?nvidia\.com[^)]*\)", "", source)
-    return f"{name} {peak_text(peak['gflops'])} · {source}"
-
-
-def gpu_name(timeline) -> str | None:
-    cuda = timeline.meta.get("devices", {}).get("cuda")
-    return cuda["device_name"] if cuda else None
-
-
-def measured_on(timeline) -> str:
-    """The date a Timeline was measured: a record's provenance, else when the cache stored it."""
-    if timeline.meta.get("source") == "recorded":
-        return timeline.meta["provenance"]["date"][:10]
-    return timeline.meta["computed_at"][:10]
-
-
-def gpu_timelines(bench, records) -> list:
-    """The timelines that hold GPU measurements: this machine's when it had one, then the records."""
+def gpu_runs(bench, records) -> list:
+    """The benchmarks that hold GPU measurements: this machine's when it had one, then the records."""
     mine = [bench] if measured_series(bench, "cuda") else []
     return mine + [r for r in records if measured_series(r, "cuda")]
 
 
-def where_text(timeline) -> str:
-    """Device, versions and date of one benchmark Timeline, in a sentence."""
-    meta = timeline.meta
-    cpu = meta["devices"]["cpu"]
-    blas = ", ".join(f"{b['internal_api']} {b['version']}" for b in meta.get("blas", []))
-    if meta.get("source") == "recorded":
-        p = meta["provenance"]
+def where_text(bench) -> str:
+    """Device, versions and date of one benchmark, in a sentence."""
+    blas = ", ".join(bench.blas)
+    if bench.recorded:
+        p = bench.provenance
         return (f"{p['device_name']} (driver {p['driver']}, CUDA {p['cuda']}), torch {p['torch']}, "
                 f"recorded {p['date'][:10]} by `{p['command']}`")
-    gpu = gpu_name(timeline)
-    devices = f"{meta['cpu']['model']} ({meta['cpu']['cores']} cores)" + (f" and {gpu}" if gpu else ", no GPU")
-    return (f"{devices}; Python {cpu['python']}, torch {cpu['torch']}, NumPy {cpu['numpy']}"
-            + (f" with {blas}" if blas else "") + f"; measured {measured_on(timeline)}")
+    gpu = bench.gpu_name
+    devices = f"{bench.cpu.model} ({bench.cpu.cores} cores)" + (f" and {gpu}" if gpu else ", no GPU")
+    return (f"{devices}; Python {bench.python_version}, torch {bench.torch_version}, NumPy {bench.numpy_version}"
+            + (f" with {blas}" if blas else "") + f"; measured {bench.measured_on}")
 
 
 # --- the chapter's facts ----------------------------------------------------------------------------
 
 def peak_note(bench) -> str:
     """What the measurements say about the computed CPU peak, and so about the clock it assumed."""
-    meta = bench.meta
-    exceeded = [s for s in measured_series(bench, "cpu") if s["name"] in meta["peak_exceeded"]]
-    clock = f"{meta['cpu']['clock_ghz']:.4g} GHz"
+    exceeded = [s for s in measured_series(bench, "cpu") if s["name"] in bench.peak_exceeded]
+    clock = f"{bench.cpu.clock_ghz:.4g} GHz"
     if exceeded:
         parts = [f"{s['label']} ({percent_text(best(bench, s)['fraction'])})" for s in exceeded]
         return (f"Measured rates went above this peak: {', '.join(parts)}. No program can beat a true "
@@ -248,7 +123,7 @@ def contention_note(bench, factor: float = 1.5) -> str:
     both, at_single, at_many = np.intersect1d(single["n"], many["n"], return_indices=True)
     slower = [int(n) for n, a, b in zip(both, at_single, at_many)
               if many["seconds"][b] > factor * single["seconds"][a]]
-    cores = bench.meta["cpu"]["cores"]
+    cores = bench.cpu.cores
     if cores == 1:
         return "This machine has one core, so NumPy on all cores ran on one thread as well."
     if not both.size:
@@ -265,7 +140,7 @@ def contention_note(bench, factor: float = 1.5) -> str:
 
 def gpu_story(bench, records) -> str:
     """The crossover paragraph (Markdown): from which size the GPU, copies included, beats the CPU."""
-    runs = gpu_timelines(bench, records)
+    runs = gpu_runs(bench, records)
     if not runs:
         return ("**No GPU record exists yet.** The machine that built this book has no GPU, and no "
                 "recorded GPU run is stored with it, so this chapter shows no GPU numbers: the chart "
@@ -273,14 +148,14 @@ def gpu_story(bench, records) -> str:
                 "an NVIDIA GPU stores one, with its device, driver, versions and date, and the next build "
                 "draws it beside these.")
     sentences = []
-    for timeline in runs:
-        where = "this machine" if timeline is bench else f"recorded {measured_on(timeline)}"
-        device = gpu_name(timeline) or timeline.meta.get("provenance", {}).get("device_name", "the GPU")
+    for run in runs:
+        where = "this machine" if run is bench else f"recorded {run.measured_on}"
+        device = run.gpu_name or (run.provenance or {}).get("device_name", "the GPU")
         found, never, up_to = [], [], 0
-        for name, info in timeline.meta.get("crossover", {}).items():
+        for name, info in run.crossover.items():
             if not name.endswith("_transfer"):
                 continue
-            dtype = DTYPE_NAMES.get(next(s["dtype"] for s in timeline.meta["series"] if s["name"] == name), "")
+            dtype = DTYPE_NAMES.get(next(s["dtype"] for s in run.series if s["name"] == name), "")
             up_to = max(up_to, info["compared_up_to_n"])
             if info["n"] is not None:
                 found.append(f"from n = {info['n']:,} in {dtype}")
@@ -290,7 +165,7 @@ def gpu_story(bench, records) -> str:
             sentences.append(f"On the {device} ({where}) no size was timed both with copies and on the "
                              "CPU, so there is no crossover to report.")
             continue
-        cpu = timeline.meta["cpu"]["model"]
+        cpu = run.cpu.model
         text = f"On the {device} ({where}), copies included, the GPU"
         if found:
             text += f" beat the fastest CPU series of that machine's {cpu} {' and '.join(found)}"
@@ -304,7 +179,7 @@ def gpu_story(bench, records) -> str:
 
 def shown_gpu_run(bench, records):
     """The GPU run the text talks about: this machine's when it has a GPU, else the newest record."""
-    found = gpu_timelines(bench, records)
+    found = gpu_runs(bench, records)
     return found[0] if found and found[0] is bench else (found[-1] if found else None)
 
 
@@ -315,8 +190,8 @@ def datasheet_card(device_name: str) -> str:
     return next((row.card for row in GPU_PEAKS if re.search(row.pattern, device_name)), device_name)
 
 
-def series_by_name(timeline, name: str) -> dict | None:
-    return next((s for s in measured_series(timeline) if s["name"] == name), None)
+def series_by_name(bench, name: str) -> dict | None:
+    return next((s for s in measured_series(bench) if s["name"] == name), None)
 
 
 def tensor_story(run) -> str:
@@ -324,7 +199,7 @@ def tensor_story(run) -> str:
     if not (fp32 and bf16):
         return "The recorded GPU run holds no pair of fp32 and bf16 products to compare."
     a, b = best(run, fp32), best(run, bf16)
-    peaks = run.meta["peaks"]["cuda"]
+    peaks = run.peaks["cuda"]
 
     def reach(result, dtype):
         peak = peaks[dtype]["gflops"]
@@ -334,13 +209,13 @@ def tensor_story(run) -> str:
     ratio = b["gflops"] / a["gflops"] if a["gflops"] > 0 else None
     verdict = ("" if ratio is None else f": **{times_text(ratio)} faster** on the same chip" if ratio > 1
                else f": the tensor cores were no faster here ({times_text(ratio)} the fp32 rate)")
-    return (f"On the {gpu_name(run)} ({where_short(run)}), the same matrix products ran at up to "
+    return (f"On the {run.gpu_name} ({where_short(run)}), the same matrix products ran at up to "
             f"**{rate_text(a['gflops'])} in fp32** on the CUDA cores ({reach(a, 'float32')}) and up to "
             f"**{rate_text(b['gflops'])} in bf16** on the tensor cores ({reach(b, 'bfloat16')}){verdict}.")
 
 
 def where_short(run) -> str:
-    return "this machine" if run.meta.get("source") != "recorded" else f"recorded {measured_on(run)}"
+    return "this machine" if not run.recorded else f"recorded {run.measured_on}"
 
 
 def copy_rows(run, dtype_series: str = "torch_cuda_bf16") -> list[dict]:
@@ -376,7 +251,7 @@ def copy_story(run) -> str:
     if not rows:
         return "The recorded GPU run holds no bf16 product timed with and without copies."
     last = rows[-1]
-    head = (f"At $n =$ {last['n']:,} in bf16 on the {gpu_name(run)}, the product itself took "
+    head = (f"At $n =$ {last['n']:,} in bf16 on the {run.gpu_name}, the product itself took "
             f"**{seconds_text(last['compute_s'])}**; with its inputs copied to the card and the result copied "
             f"back, it took **{seconds_text(last['total_s'])}**")
     if last["copy_s"] <= 0:
@@ -400,7 +275,7 @@ def copy_table(runs) -> Html:
         f"<tr><td>{r['n']:,}</td><td>{seconds_text(r['compute_s'])}</td><td>{seconds_text(r['copy_s'])}</td>"
         f"<td>{seconds_text(r['total_s'])}</td><td>{percent_text(r['copy_share'])}</td></tr>" for r in rows)
     return Html(
-        f"<table class='table'><caption>One bf16 product on the {html.escape(gpu_name(run))} "
+        f"<table class='table'><caption>One bf16 product on the {html.escape(run.gpu_name)} "
         f"({html.escape(where_short(run))}): computing, and copying inputs in and the result out (the "
         "difference of the two timed runs)</caption><thead><tr><th>n</th><th>computing</th>"
         "<th>copying</th><th>total</th><th>share copying</th></tr></thead>"
@@ -409,7 +284,7 @@ def copy_table(runs) -> Html:
 
 def trainer_runs(run) -> list[dict]:
     """The book's trainers timed on both devices in ``run`` (skipped or failed ones left out)."""
-    times = (run.meta.get("trainers") or {}) if run else {}
+    times = (run.trainers or {}) if run else {}
     return [e for e in times.get("runs", [])
             if all("median_s" in (e.get(d) or {}) for d in ("cpu", "cuda"))]
 
@@ -435,7 +310,7 @@ def trainer_story(run) -> str:
     faster = [e for e in timed if ratio(e) < 1]
     slower = [e for e in timed if ratio(e) > 1]
     total, even = len(timed), len(timed) - len(faster) - len(slower)
-    text = f"On the machine that recorded the {gpu_name(run)}, the GPU was "
+    text = f"On the machine that recorded the {run.gpu_name}, the GPU was "
     if faster:
         best_gain = min(faster, key=ratio)
         share = f"all {total}" if len(faster) == total else f"{len(faster)} of the {total}"
@@ -463,7 +338,7 @@ def trainer_table(runs) -> Html:
     timed = trainer_runs(run)
     if not timed:
         return Html("")
-    times = run.meta["trainers"]
+    times = run.trainers
     rows = []
     for e in timed:
         cpu, gpu = e["cpu"]["median_s"], e["cuda"]["median_s"]
@@ -474,7 +349,7 @@ def trainer_table(runs) -> Html:
     note = f" Not timed there: {', '.join(skipped)}." if skipped else ""
     return Html(
         f"<table class='table'><caption>The book's own trainers, each with its chapter's settings, on the "
-        f"{html.escape(times.get('cpu', 'CPU'))} and on the {html.escape(gpu_name(run))} "
+        f"{html.escape(times.get('cpu', 'CPU'))} and on the {html.escape(run.gpu_name)} "
         f"({html.escape(where_short(run))}; median of {times['repeats']} runs after a warm-up).{note}"
         "</caption><thead><tr><th>trainer</th><th>CPU</th><th>GPU</th><th>GPU</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>")
@@ -486,9 +361,9 @@ def gpu_facts(bench, records) -> dict:
         none = "No GPU run is recorded, so this build shows none."
         return {"card_sentence": Markdown(none), "tensor_story": Markdown(none), "copy_story": Markdown(none),
                 "trainer_story": Markdown(trainer_story(None))}
-    card = (f"The GPU measured for this chapter is the **{gpu_name(run)}** (the {datasheet_card(gpu_name(run))} "
+    card = (f"The GPU measured for this chapter is the **{run.gpu_name}** (the {datasheet_card(run.gpu_name)} "
             f"column of NVIDIA's datasheet), {'on this machine' if run is bench else 'in a run recorded'} "
-            f"on {measured_on(run)}.")
+            f"on {run.measured_on}.")
     return {"card_sentence": Markdown(card), "tensor_story": Markdown(tensor_story(run)),
             "copy_story": Markdown(copy_story(run)), "trainer_story": Markdown(trainer_story(run))}
 
@@ -496,29 +371,30 @@ def gpu_facts(bench, records) -> dict:
 def facts(runs) -> dict:
     """Everything the chapter's text quotes, by name, for ``myst_nb.glue``."""
     bench, steps, records = runs.bench, runs.steps, runs.records
-    meta, cpu = bench.meta, bench.meta["cpu"]
-    measured = steps.meta["measured"]
+    cpu = bench.cpu
+    measured = steps.measured
     serial, fastest = measured[0], min(measured[1:], key=lambda m: m["median_s"])
-    by_name = {s["name"]: s for s in bench.meta["series"]}
+    by_name = {s["name"]: s for s in bench.series}
     loop = best(bench, by_name["python_loop"])
     top = max(measured_series(bench, "cpu"), key=lambda s: best(bench, s)["gflops"])
     top_best = best(bench, top)
-    schedules = steps.meta["schedules"]
-    cells = steps.meta["config"]["n"] ** 2
-    vectors = vector_set(flops_reason(meta["peaks"]["cpu"]["float32"]["source"], cpu["model"]))
+    schedules = steps.schedules
+    cells = steps.n ** 2
+    peaks = bench.peaks["cpu"]
+    vectors = vector_set(flops_reason(peaks["float32"]["source"], cpu.model))
     return {
-        "cpu_model": cpu["model"],
-        "cpu_cores": f"{cpu['cores']}",
-        "cpu_cores_model": cores_of(cpu["cores"], cpu["model"]),
-        "cpu_clock": f"{cpu['clock_ghz']:.4g} GHz",
-        "cpu_flops_per_cycle": f"{cpu['flops_per_cycle']['float32']}",
-        "cpu_flops_per_cycle_fp64": f"{cpu['flops_per_cycle']['float64']}",
-        "cpu_peak": peak_text(meta["peaks"]["cpu"]["float32"]["gflops"]),
-        "cpu_peak_fp64": peak_text(meta["peaks"]["cpu"]["float64"]["gflops"]),
-        "cpu_clock_source": cpu["clock_source"].split(" (")[0],
-        "flops_why": Markdown(flops_reason(meta["peaks"]["cpu"]["float32"]["source"], cpu["model"])),
-        "cells": f"{steps.meta['config']['n'] ** 2}",
-        "grid_n": f"{steps.meta['config']['n']}",
+        "cpu_model": cpu.model,
+        "cpu_cores": f"{cpu.cores}",
+        "cpu_cores_model": cores_of(cpu.cores, cpu.model),
+        "cpu_clock": f"{cpu.clock_ghz:.4g} GHz",
+        "cpu_flops_per_cycle": f"{cpu.flops_per_cycle['float32']}",
+        "cpu_flops_per_cycle_fp64": f"{cpu.flops_per_cycle['float64']}",
+        "cpu_peak": peak_text(peaks["float32"]["gflops"]),
+        "cpu_peak_fp64": peak_text(peaks["float64"]["gflops"]),
+        "cpu_clock_source": cpu.clock_source.split(" (")[0],
+        "flops_why": Markdown(flops_reason(peaks["float32"]["source"], cpu.model)),
+        "cells": f"{cells}",
+        "grid_n": f"{steps.n}",
         "serial_steps": f"{schedules[0]['steps']}",
         "parallel_steps": " and ".join(f"{s['steps']}" for s in schedules[1:]),
         "schedules": Markdown(capitalised("; ".join(
@@ -540,7 +416,7 @@ def facts(runs) -> dict:
         "gpu_story": Markdown(gpu_story(bench, records)),
         "bench_where": Markdown(where_text(bench)),
         "records_where": Markdown("; ".join(where_text(r) for r in records) or "none"),
-        "measure_time": f"{meta['measure_time_s']:.1f} s",
+        "measure_time": f"{bench.measure_time_s:.1f} s",
         **gpu_facts(bench, records),
         "ivanov_contraction_flop": f"{IVANOV_2021['contraction_flop']:.1f}%",
         "ivanov_contraction_runtime": f"{IVANOV_2021['contraction_runtime']:.0f}%",
@@ -554,13 +430,12 @@ def series_table(runs) -> Html:
     """Every series: where it ran, in what type, and its best rate against its device's peak."""
     bench, records = runs.bench, runs.records
     rows = []
-    for timeline in [bench, *records]:
-        recorded = timeline.meta.get("source") == "recorded"
-        for s in measured_series(timeline, "cuda" if recorded else None):
-            b = best(timeline, s)
-            device = gpu_name(timeline) if s["device"] == "cuda" else timeline.meta["cpu"]["model"]
+    for run in [bench, *records]:
+        for s in measured_series(run, "cuda" if run.recorded else None):
+            b = best(run, s)
+            device = run.gpu_name if s["device"] == "cuda" else run.cpu.model
             fraction = percent_text(b["fraction"]) if b["fraction"] is not None else "peak unknown"
-            where = f"{device}" + (f" (recorded {measured_on(timeline)})" if recorded else "")
+            where = f"{device}" + (f" (recorded {run.measured_on})" if run.recorded else "")
             rows.append(
                 f"<tr><td>{html.escape(s['label'])}</td><td>{html.escape(where)}</td>"
                 f"<td>{DTYPE_NAMES.get(s['dtype'], s['dtype'])}</td><td>{s['threads'] or '—'}</td>"

@@ -1,6 +1,6 @@
 """The CPU vs GPU scene's runs: matrix multiply timed where the book is built (serial Python, NumPy on one
 core and on all of them, torch on the CPU, and torch on the GPU in fp32 and bf16, with and without copying
-inputs and result), the serial-vs-parallel schedules, and the recorded GPU runs. ``runs()`` gives all
+inputs and result), the serial-vs-parallel schedules. ``runs.runs()`` gives both with the recorded GPU runs,
 three, as the chapter uses them.
 
 An n×n @ n×n product costs 2·n³ FLOPs (n³ multiplies, n³ adds). Every series multiplies float32 inputs
@@ -356,13 +356,6 @@ def serial_vs_parallel(config: ScheduleConfig) -> Timeline:
 # --- the scene's runs ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Runs:
-    bench: Timeline  # ``measure`` on this machine
-    steps: Timeline  # ``serial_vs_parallel``
-    records: list[Timeline] = field(default_factory=list)  # recorded GPU runs (``records.load_records``)
-
-
-@dataclass(frozen=True)
 class HardwareConfig:
     bench: BenchConfig = field(default_factory=BenchConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
@@ -374,10 +367,3 @@ def tiny_config() -> HardwareConfig:
         BenchConfig(sizes=(8, 16, 32, 64), python_max_n=16, cpu_max_n=64, gpu_max_n=64, warmup=0, repeats=2),
         ScheduleConfig(n=4, lanes=(1, 4, 16), measure_n=16, warmup=0, repeats=2))
 
-
-def runs(config: HardwareConfig | None = None) -> Runs:
-    """The chapter's runs (from the cache when this machine measured them before) and the shipped records."""
-    from .records import load_records
-
-    config = config or HardwareConfig()
-    return Runs(measure(config.bench), serial_vs_parallel(config.schedule), load_records())

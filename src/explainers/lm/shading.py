@@ -29,7 +29,8 @@ table.lm-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 </style>"""
 
 
-def _html(body: str) -> Html:
+def lm_html(body: str) -> Html:
+    """HTML for a language-model chapter: the shared style sheet and the block that carries it."""
     return Html(STYLE + f'<div class="lm-html">{body}</div>')
 
 
@@ -58,5 +59,5 @@ def table(headers, rows, numeric=()) -> Html:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td class='num'>{c}</td>" if i in numeric else f"<td>{c}</td>"
                                     for i, c in enumerate(row)) + "</tr>" for row in rows)
-    return _html(f"<div class='lm-scroll'><table class='table lm-table'><thead><tr>{head}</tr></thead>"
+    return lm_html(f"<div class='lm-scroll'><table class='table lm-table'><thead><tr>{head}</tr></thead>"
                  f"<tbody>{body}</tbody></table></div>")

@@ -38,8 +38,9 @@ def concept_name(label: str, concepts: dict) -> str:
     return concepts.get(label, label)
 
 
-def training_chart(trained, chart_id: str = TRAINING_ID) -> Chart:
+def training_chart(runs, chart_id: str = TRAINING_ID) -> Chart:
     """Explained variance and dead latents over training; the latents' firing densities at that step."""
+    trained = runs.trained
     tokens = trained["tokens"].astype(float)
     curves = ColumnDataSource({"tokens": tokens, "ev": trained["explained_variance"],
                                "held": trained["held_out_explained_variance"],
@@ -54,7 +55,7 @@ def training_chart(trained, chart_id: str = TRAINING_ID) -> Chart:
     marker = ColumnDataSource({"tokens": [], "value": []})
     ev.scatter("tokens", "value", source=marker, marker="diamond", size=14, color=palette.CURRENT, level="overlay")
 
-    window = trained.meta["config"]["sae"]["dead_after_tokens"]
+    window = runs.dead_after_tokens
     dead = book_figure(f"Dead latents (silent for the last {window:,} tokens)", 170, x_range=x_range,
                        y_range=Range1d(0, max(0.05, float(trained["dead_fraction"].max()) * 1.2)),
                        x_axis_label="training tokens seen", y_axis_label="share of latents")
@@ -67,7 +68,7 @@ def training_chart(trained, chart_id: str = TRAINING_ID) -> Chart:
 
     bins = trained["density_bins"].astype(float)
     hist = trained["density_hist"]
-    every = trained.meta["config"]["sae"]["log_every"]
+    every = runs.log_every
     density = book_figure(f"Latents by firing density, over the last {every} batches", 250,
                           x_range=Range1d(float(bins[0]), float(bins[-1])),
                           y_range=Range1d(0, float(hist.max()) * 1.1),
@@ -79,15 +80,15 @@ def training_chart(trained, chart_id: str = TRAINING_ID) -> Chart:
     player = Player(chart_id, trained["step"], step_label="Step", duration_s=6.0,
                     start_frame=len(trained["step"]) - 1)
     ready = player.bind("real_model/render.js", curves=curves, marker=marker, dead_marker=dead_marker, bars=bars,
-                        hist=hist.astype(np.float32).tolist(), d_sae=int(trained.meta["config"]["sae"]["d_sae"]))
+                        hist=hist.astype(np.float32).tolist(), d_sae=int(runs.d_sae))
     layout = column(row(ev, density, sizing_mode="stretch_width"), dead, player.layout, sizing_mode="stretch_width")
     return Chart(chart_id, CHARTS[TRAINING_ID], layout, [ready])
 
 
-def density_chart(analysis, chart_id: str = DENSITY_ID) -> Chart:
+def density_chart(runs, chart_id: str = DENSITY_ID) -> Chart:
     """How often each latent fires, over every token: the dead ones counted apart."""
-    density = analysis["density"].astype(float)
-    bins = analysis["density_bins"].astype(float)
+    density = runs.analysis["density"].astype(float)
+    bins = runs.analysis["density_bins"].astype(float)
     live = density[density > 0]
     counts, _ = np.histogram(np.log10(live), bins)
     fig = book_figure("Feature density: the share of tokens each SAE latent fires on", 260,
@@ -95,10 +96,10 @@ def density_chart(analysis, chart_id: str = DENSITY_ID) -> Chart:
                       x_axis_label="log10(feature density)", y_axis_label="latents")
     fig.quad(left=bins[:-1], right=bins[1:], bottom=0, top=counts, fill_color=palette.DATA, line_color=palette.DATA,
              fill_alpha=0.6, legend_label="live latents")
-    cutoff = float(np.log10(analysis.meta["metrics"]["dense_cutoff"]))
+    cutoff = float(np.log10(runs.metrics["dense_cutoff"]))
     fig.add_layout(Span(location=cutoff, dimension="height", line_dash="dashed", line_color=palette.CURRENT,
                         line_width=2))
-    metrics = analysis.meta["metrics"]
+    metrics = runs.metrics
     dead = int(round(metrics["dead_fraction"] * len(density)))
     note = Label(x=float(bins[0]) + 0.1, y=float(counts.max()) * 1.02,
                  text=f"dead (never fired): {dead} of {len(density)}; right of the dashed line "
@@ -109,11 +110,11 @@ def density_chart(analysis, chart_id: str = DENSITY_ID) -> Chart:
     return Chart(chart_id, CHARTS[DENSITY_ID], column(fig, sizing_mode="stretch_width"))
 
 
-def auc_chart(analysis, chart_id: str = AUC_ID) -> Chart:
+def auc_chart(runs, chart_id: str = AUC_ID) -> Chart:
     """For each WordNet concept: held-out AUC of the best single neuron and of the best single feature
     (each chosen on training items), with bootstrap 95 % intervals."""
-    concepts = analysis.meta["concepts"]
-    rows = {(r["concept"], r["kind"]): r for r in analysis.meta["detection"]}
+    concepts = runs.concepts
+    rows = {(r["concept"], r["kind"]): r for r in runs.detection}
     labels = list(concepts)[::-1]
     names = [concepts[c] for c in labels]
     low = min(0.5, min(r["low"] for r in rows.values()) - 0.02)
@@ -139,10 +140,10 @@ def auc_chart(analysis, chart_id: str = AUC_ID) -> Chart:
     return Chart(chart_id, CHARTS[AUC_ID], column(figure, sizing_mode="stretch_width"))
 
 
-def interpretability_chart(analysis, chart_id: str = INTERPRETABILITY_ID) -> Chart:
+def interpretability_chart(runs, chart_id: str = INTERPRETABILITY_ID) -> Chart:
     """Every random unit's explanation score, one row per pool, with the median and its 95 % interval; the
     bottom row is the floor: each random unit scored with another unit's explanation."""
-    records = analysis.meta["interpretation"]
+    records = runs.interpretation
     pools = pool_scores(records)
     order = [k for k in ("feature", "neuron", "basis", "random", "shuffled") if k in pools]
     names = [f"{POOL_LABELS[k]} ({len(pools[k])})" for k in order][::-1]
@@ -165,10 +166,10 @@ def interpretability_chart(analysis, chart_id: str = INTERPRETABILITY_ID) -> Cha
     return Chart(chart_id, CHARTS[INTERPRETABILITY_ID], column(figure, sizing_mode="stretch_width"))
 
 
-def pets_chart(analysis, chart_id: str = PETS_ID, per_sentence: int = 12) -> Chart:
+def pets_chart(runs, chart_id: str = PETS_ID, per_sentence: int = 12) -> Chart:
     """The latent vectors of a dog sentence and a cat sentence: their strongest features side by side."""
-    dog, cat = analysis["latent_dog"].astype(float), analysis["latent_cat"].astype(float)
-    pets = analysis.meta["pets"]
+    dog, cat = runs.analysis["latent_dog"].astype(float), runs.analysis["latent_cat"].astype(float)
+    pets = runs.pets
     chosen = list(dict.fromkeys([*pets["dog"]["features"][:3], *pets["cat"]["features"][:3],
                                  *np.argsort(-dog)[:per_sentence], *np.argsort(-cat)[:per_sentence]]))
     chosen = [int(i) for i in chosen if dog[i] > 0 or cat[i] > 0]
@@ -184,8 +185,8 @@ def pets_chart(analysis, chart_id: str = PETS_ID, per_sentence: int = 12) -> Cha
 
     top = max(float(dog.max()), float(cat.max())) * 1.1
     figures = []
-    for title, values in ((f"Dog sentence: “{analysis.meta['pet_sentences']['dog']}”", dog),
-                          (f"Cat sentence: “{analysis.meta['pet_sentences']['cat']}”", cat)):
+    for title, values in ((f"Dog sentence: “{runs.pet_sentences['dog']}”", dog),
+                          (f"Cat sentence: “{runs.pet_sentences['cat']}”", cat)):
         fig = book_figure(title, 190, x_range=figures[0].x_range if figures else FactorRange(*factors),
                           y_range=Range1d(0, top), y_axis_label="largest activation")
         fig.vbar(x=factors, top=[float(values[i]) for i in chosen], width=0.8,
@@ -229,14 +230,13 @@ def scale_chart(records: dict, chart_id: str = SCALE_ID) -> Chart:
 
 
 def chart(chart_id: str, runs) -> Chart:
-    """One of the chapter's charts by its id, from ``train.runs()``."""
-    trained, analysis = runs.trained, runs.analysis
+    """One of the chapter's charts by its id, from ``runs.runs()``."""
     if chart_id == TRAINING_ID:
-        return training_chart(trained)
+        return training_chart(runs)
     if chart_id == SCALE_ID:
         return scale_chart(runs.records)
     builders = {DENSITY_ID: density_chart, AUC_ID: auc_chart, INTERPRETABILITY_ID: interpretability_chart,
                 PETS_ID: pets_chart}
     if chart_id not in builders:
         raise KeyError(f"no real-model chart {chart_id!r}")
-    return builders[chart_id](analysis)
+    return builders[chart_id](runs)

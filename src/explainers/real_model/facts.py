@@ -8,7 +8,7 @@ from statistics import median
 import numpy as np
 
 from ..markup import Html
-from ..lm.shading import _html, shaded_tokens, table
+from ..lm.shading import lm_html, shaded_tokens, table
 from ..feature_browser.render import feature_link
 from .random_weights import summary
 from .written import controls
@@ -27,15 +27,15 @@ def concept_name(label, concepts) -> str:
     return concepts.get(label, label) if label else "no concept"
 
 
-def polysemantic_sentences(analysis) -> Html:
-    poly = analysis.meta["polysemantic"]
-    concepts = analysis.meta["written_concepts"]
+def polysemantic_sentences(runs) -> Html:
+    poly = runs.polysemantic
+    concepts = runs.written_concepts
     scale = max(max(s["values"]) for s in poly["sentences"])
     rows = "".join(shaded_tokens(s["tokens"], s["values"], scale, concept_name(s["label"], concepts))
                    for s in poly["sentences"])
     caption = (f"<p class='lm-meta'>MLP neuron {poly['index']} of block {poly['layer'] + 1}, on held-out sentences. "
                f"Red: positive activation (darkest = {scale:.2f}); blue: negative. Hover a token for its value.</p>")
-    return _html(caption + rows)
+    return lm_html(caption + rows)
 
 
 def _histogram_svg(counts, edges) -> str:
@@ -49,9 +49,9 @@ def _histogram_svg(counts, edges) -> str:
             f'<line x1="0" y1="50.5" x2="100" y2="50.5" stroke="currentColor" stroke-width="0.4"/></svg>')
 
 
-def feature_cards(analysis) -> Html:
+def feature_cards(runs) -> Html:
     out = []
-    for card in analysis.meta["cards"]:
+    for card in runs.cards:
         scale = card["max"]
         snippets = "".join(shaded_tokens(s["tokens"], s["values"], scale) for s in card["snippets"])
         out.append(
@@ -63,11 +63,11 @@ def feature_cards(analysis) -> Html:
             f'{_histogram_svg(card["histogram"], card["edges"])}'
             f'<div class="lm-meta">nonzero activations, {card["edges"][0]:.2f} to {card["edges"][-1]:.2f}</div>'
             f'{snippets}</div>')
-    return _html('<div class="lm-cards">' + "".join(out) + "</div>")
+    return lm_html('<div class="lm-cards">' + "".join(out) + "</div>")
 
 
 def metrics_table(runs) -> Html:
-    m = runs[1].meta["metrics"]
+    m = runs.metrics
     rows = [
         ("L0 (latents active per token)", f"{m['l0']:.1f}"),
         ("explained variance (held-out tokens)", f"{m['explained_variance']:.3f}"),
@@ -82,19 +82,17 @@ def metrics_table(runs) -> Html:
     return table(("measure", "value"), [(html.escape(a), b) for a, b in rows], numeric=(1,))
 
 
-def _detection(meta):
-    return {(r["concept"], r["kind"]): r for r in meta["detection"]}
+def _detection(runs):
+    return {(r["concept"], r["kind"]): r for r in runs.detection}
 
 
 def detection_table(runs) -> Html:
-    meta = runs[1].meta
-    rows = _detection(meta)
-    mlp_width = runs[0].meta["collect"]["mlp_width"]
+    rows = _detection(runs)
     out = []
-    for c, name in meta["concepts"].items():
+    for c, name in runs.concepts.items():
         f, n = rows[(c, "feature")], rows[(c, "neuron")]
-        block, index = divmod(n["unit"], mlp_width)
-        out.append((html.escape(name), meta["train_counts"][c], meta["held_counts"][c],
+        block, index = divmod(n["unit"], runs.mlp_width)
+        out.append((html.escape(name), runs.train_counts[c], runs.held_counts[c],
                     f"{f['auc']:.3f} <small>({f['low']:.3f}–{f['high']:.3f})</small>",
                     f"{n['auc']:.3f} <small>({n['low']:.3f}–{n['high']:.3f})</small>",
                     f"{feature_link(f['unit'])} · {block + 1}.{index}"))
@@ -104,7 +102,7 @@ def detection_table(runs) -> Html:
 
 def interpretation_table(runs, per_kind: int = 4) -> Html:
     """Examples: each concept unit kind's best and a few random units, with explanation and score."""
-    records = runs[1].meta["interpretation"]
+    records = runs.interpretation
     out = []
     for kind in ("feature", "neuron"):
         for why in ("concept", "random"):
@@ -117,15 +115,14 @@ def interpretation_table(runs, per_kind: int = 4) -> Html:
 def _unit(record, runs) -> str:
     if record["kind"] == "feature":
         return feature_link(record["unit"])
-    block, index = divmod(record["unit"], runs[0].meta["collect"]["mlp_width"])
+    block, index = divmod(record["unit"], runs.mlp_width)
     return f"{block + 1}.{index}"
 
 
 def specificity_table(runs) -> Html:
-    meta = runs[1].meta
-    by = {(r["concept"], r["kind"]): r for r in meta["specificity"]}
+    by = {(r["concept"], r["kind"]): r for r in runs.specificity}
     out = []
-    for c, name in meta["concepts"].items():
+    for c, name in runs.concepts.items():
         f, n = by[(c, "feature")], by[(c, "neuron")]
         winner = "feature" if f["share"] > n["share"] else "neuron" if n["share"] > f["share"] else "tie"
         out.append((html.escape(name), f"{f['share']:.0%}", f"{n['share']:.0%}", f"{f['base_rate']:.1%}", winner))
@@ -136,17 +133,16 @@ def specificity_table(runs) -> Html:
 def paired_table(runs) -> Html:
     """Features against each other pool: the paired difference of held-out AUC, best unit against best unit
     and with pools matched for size."""
-    meta = runs[1].meta
     rows = []
-    for kind, p in meta["paired"].items():
-        m = meta["matched"]["against"][kind]
-        rows.append((f"features − {KIND_NAMES[kind]} ({meta['pool_sizes'][kind]:,})",
+    for kind, p in runs.paired.items():
+        m = runs.matched["against"][kind]
+        rows.append((f"features − {KIND_NAMES[kind]} ({runs.pool_sizes[kind]:,})",
                      f"{p['mean']:+.3f} <small>({p['interval'][0]:+.3f} to {p['interval'][1]:+.3f})</small>",
                      f"{p['wins']} / {p['losses']}",
                      f"{m['mean']:+.3f} <small>({m['interval'][0]:+.3f} to {m['interval'][1]:+.3f})</small>",
                      f"{m['draws_won']:.0%}"))
     return table(("comparison (pool size)", "best unit: mean AUC difference (95 %)", "concepts won / lost",
-                  f"best of {meta['matched_n']:,}: mean difference (95 %)", "draws features win"), rows,
+                  f"best of {runs.matched_n:,}: mean difference (95 %)", "draws features win"), rows,
                  numeric=(1, 3, 4))
 
 
@@ -154,7 +150,7 @@ def control_table(controls: list[dict], what: str, concepts: dict) -> Html:
     """One unit's AUC on each concept and each related control group, against the other written topics."""
     rows = [(html.escape(r["description"] or f"{concepts.get(r['name'], r['name'])}: its concept, held out"), r["n"],
              f"{r['auc']:.2f} <small>({r['low']:.2f}–{r['high']:.2f})</small>") for r in controls]
-    return _join(_html(f"<p class='lm-meta'>{html.escape(what)}</p>"),
+    return _join(lm_html(f"<p class='lm-meta'>{html.escape(what)}</p>"),
                  table(("sentences", "n", "AUC against other topics (95 %)"), rows, numeric=(1, 2)))
 
 
@@ -162,9 +158,9 @@ def _join(*parts: Html) -> Html:
     return Html("".join(p.text for p in parts))
 
 
-def polysemantic_controls(analysis) -> Html:
-    poly, first = analysis.meta["polysemantic"], analysis.meta["first_polysemantic"]
-    concepts = analysis.meta["written_concepts"]
+def polysemantic_controls(runs) -> Html:
+    poly, first = runs.polysemantic, runs.first_polysemantic
+    concepts = runs.written_concepts
     out = control_table(poly["controls"], f"Neuron {poly['index']} of block {poly['layer'] + 1}", concepts)
     if first["unit"] != poly["unit"] or first["concepts"] != poly["concepts"]:
         out = _join(control_table(first["controls"], f"The first candidate: neuron {first['index']} of block "
@@ -172,10 +168,10 @@ def polysemantic_controls(analysis) -> Html:
     return out
 
 
-def feature_controls(analysis) -> Html:
-    second = analysis.meta["second"]
+def feature_controls(runs) -> Html:
+    second = runs.second
     return _join(*(control_table(second[f"{c}_feature"]["controls"], f"Feature #{second[f'{c}_feature']['unit']}",
-                                 analysis.meta["written_concepts"]) for c in ("golden_gate", "apple_company")))
+                                 runs.written_concepts) for c in ("golden_gate", "apple_company")))
 
 
 def _medians(records, kind, why) -> float:
@@ -185,69 +181,65 @@ def _medians(records, kind, why) -> float:
 
 def facts(runs) -> dict:
     """Every number the chapter's text quotes, and the sentences that depend on them."""
-    trained, analysis = runs.trained, runs.analysis
-    meta, m = analysis.meta, analysis.meta["metrics"]
-    collect = trained.meta["collect"]
-    config = trained.meta["config"]
-    run = trained.meta["run"]
-    rows = _detection(meta)
-    concepts = list(meta["concepts"])
+    m = runs.metrics
+    rows = _detection(runs)
+    concepts = list(runs.concepts)
     f_auc = np.array([rows[(c, "feature")]["auc"] for c in concepts])
     n_auc = np.array([rows[(c, "neuron")]["auc"] for c in concepts])
-    matched_f = np.array(meta["matched"]["pools"]["feature"]["per_draw_mean"])
-    matched_n = np.array(meta["matched"]["pools"]["neuron"]["per_draw_mean"])
-    records = meta["interpretation"]
-    spec = {(r["concept"], r["kind"]): r for r in meta["specificity"]}
-    second, poly = meta["second"], meta["polysemantic"]
+    matched_f = np.array(runs.matched["pools"]["feature"]["per_draw_mean"])
+    matched_n = np.array(runs.matched["pools"]["neuron"]["per_draw_mean"])
+    records = runs.interpretation
+    spec = {(r["concept"], r["kind"]): r for r in runs.specificity}
+    second, poly = runs.second, runs.polysemantic
     a, b = poly["concepts"]
-    written = meta["written_concepts"]
-    held = list(meta["held_counts"].values())
-    tokens = collect["tokens_by_source"]
+    written = runs.written_concepts
+    held = list(runs.held_counts.values())
+    tokens, items = runs.tokens_by_source, runs.items_by_source
 
     def compare(x, y, better, worse, same):
         return better if x > y + 0.005 else worse if y > x + 0.005 else same
 
     out = {
-        "model_name": collect["model"].removesuffix(".gguf"),
-        "n_layers": collect["n_layers"], "width": collect["width"], "mlp_width": collect["mlp_width"],
-        "layer": config["activations"]["layer"],
-        "precision": PRECISION[config["activations"].get("dtype", "float32")],
-        "n_tokens": f"{collect['n_tokens']:,}", "n_items": f"{collect['n_items']:,}",
+        "model_name": runs.model_file.removesuffix(".gguf"),
+        "n_layers": runs.n_layers, "width": runs.width, "mlp_width": runs.mlp_width,
+        "layer": runs.layer,
+        "precision": PRECISION[runs.dtype],
+        "n_tokens": f"{runs.n_tokens:,}", "n_items": f"{runs.n_items:,}",
         "wordnet_tokens": f"{tokens['wordnet']:,}", "fortune_tokens": f"{tokens['fortunes']:,}",
         "written_tokens": f"{tokens['written']:,}",
-        "wordnet_items": f"{collect['items_by_source']['wordnet']:,}",
-        "fortune_items": f"{collect['items_by_source']['fortunes']:,}",
-        "written_items": f"{collect['items_by_source']['written']:,}",
-        "per_concept": config["activations"]["corpus"]["per_concept"],
-        "min_held_out": config["activations"]["corpus"]["min_held_out"],
+        "wordnet_items": f"{items['wordnet']:,}",
+        "fortune_items": f"{items['fortunes']:,}",
+        "written_items": f"{items['written']:,}",
+        "per_concept": runs.per_concept,
+        "min_held_out": runs.min_held_out,
         "n_concepts": len(concepts), "held_min": min(held), "held_max": max(held),
-        "train_tokens": f"{trained.meta['train_tokens']:,}", "outliers": f"{trained.meta['outliers']:,}",
-        "d_sae": f"{config['sae']['d_sae']:,}", "k": config["sae"]["k"],
-        "sae_steps": f"{trained.meta['steps']:,}", "batch_size": f"{config['sae']['batch_size']:,}",
-        "training_samples": f"{config['sae']['training_tokens']:,}",
+        "train_tokens": f"{runs.train_tokens:,}", "outliers": f"{runs.outliers:,}",
+        "d_sae": f"{runs.d_sae:,}", "k": runs.k,
+        "sae_steps": f"{runs.sae_steps:,}", "batch_size": f"{runs.batch_size:,}",
+        "training_samples": f"{runs.training_samples:,}",
         "l0": m["l0"], "explained_variance": m["explained_variance"], "unexplained": 1 - m["explained_variance"],
         "ce_loss_recovered": m["ce_loss_recovered"], "delta_ce": m["delta_ce"],
         "ce_clean": m["ce_loss_clean"], "ce_sae": m["ce_loss_sae"], "ce_zero": m["ce_loss_zero"],
         "loss_tokens": f"{m['loss_tokens']:,}", "held_out_tokens": f"{m['held_out_tokens']:,}",
         "dead_pct": f"{m['dead_fraction']:.1%}", "dense_pct": f"{m['dense_fraction']:.1%}",
         "dense_cutoff": f"{m['dense_cutoff']:.0%}",
-        "n_features": f"{meta['pool_sizes']['feature']:,}", "n_neurons": f"{meta['pool_sizes']['neuron']:,}",
-        "n_basis": f"{meta['pool_sizes']['basis']:,}",
+        "n_features": f"{runs.pool_sizes['feature']:,}", "n_neurons": f"{runs.pool_sizes['neuron']:,}",
+        "n_basis": f"{runs.pool_sizes['basis']:,}",
         "mean_feature_auc": float(f_auc.mean()), "mean_neuron_auc": float(n_auc.mean()),
         "feature_wins": int((f_auc > n_auc).sum()), "neuron_wins": int((n_auc > f_auc).sum()),
-        "matched_n": f"{meta['matched_n']:,}", "matched_draws": meta["matched_draws"],
+        "matched_n": f"{runs.matched_n:,}", "matched_draws": runs.matched_draws,
         "matched_feature": float(np.median(matched_f)), "matched_neuron": float(np.median(matched_n)),
         "matched_feature_low": float(np.percentile(matched_f, 2.5)), "matched_feature_high": float(np.percentile(matched_f, 97.5)),
         "matched_neuron_low": float(np.percentile(matched_n, 2.5)), "matched_neuron_high": float(np.percentile(matched_n, 97.5)),
-        "matched_feature_better": f"{meta['matched']['against']['neuron']['draws_won']:.0%}",
-        "bootstrap": f"{meta['bootstrap']:,}",
+        "matched_feature_better": f"{runs.matched['against']['neuron']['draws_won']:.0%}",
+        "bootstrap": f"{runs.bootstrap:,}",
         "n_random_features": sum(r["kind"] == "feature" and r["why"] == "random" for r in records),
         "n_random_neurons": sum(r["kind"] == "neuron" and r["why"] == "random" for r in records),
         "median_random_feature": _medians(records, "feature", "random"),
         "median_random_neuron": _medians(records, "neuron", "random"),
         "median_concept_feature": _medians(records, "feature", "concept"),
         "median_concept_neuron": _medians(records, "neuron", "concept"),
-        "top_share": f"{meta['top_share']:.0%}",
+        "top_share": f"{runs.top_share:.0%}",
         "apple_fruit_feature_auc": second["apple_fruit_feature"]["auc"],
         "apple_fruit_neuron_auc": second["apple_fruit_neuron"]["auc"],
         "apple_company_feature_auc": second["apple_company_feature"]["auc"],
@@ -256,26 +248,26 @@ def facts(runs) -> dict:
         "golden_gate_feature_auc": second["golden_gate_feature"]["auc"],
         "golden_gate_neuron_auc": second["golden_gate_neuron"]["auc"],
         "golden_gate_held_out": second["golden_gate_feature"]["held_out"],
-        "n_written_test": meta["n_written_test"],
+        "n_written_test": runs.n_written_test,
         "poly_neuron": f"{poly['index']}", "poly_block": poly["layer"] + 1,
         "poly_a": concept_name(a, written), "poly_b": concept_name(b, written),
         "poly_auc_a": poly["test_auc"][a], "poly_auc_b": poly["test_auc"][b],
-        "dog_features": ", ".join(f"#{f} ({c:.2f})" for f, c in zip(meta["pets"]["dog"]["features"][:3],
-                                                                      meta["pets"]["dog"]["correlation"][:3])),
-        "cat_features": ", ".join(f"#{f} ({c:.2f})" for f, c in zip(meta["pets"]["cat"]["features"][:3],
-                                                                      meta["pets"]["cat"]["correlation"][:3])),
-        "run_where": (f"{run['device_name']} ({run['device']}, {run['torch_threads']} threads), torch {run['torch']}, "
-                      f"transformers {collect['transformers']}; activations at {collect['tokens_per_s']:,.0f} tokens/s, "
-                      f"SAE trained in {trained.meta['train_s']:.0f} s, analysis in {meta['analysis_s']:.0f} s"),
+        "dog_features": ", ".join(f"#{f} ({c:.2f})" for f, c in zip(runs.pets["dog"]["features"][:3],
+                                                                      runs.pets["dog"]["correlation"][:3])),
+        "cat_features": ", ".join(f"#{f} ({c:.2f})" for f, c in zip(runs.pets["cat"]["features"][:3],
+                                                                      runs.pets["cat"]["correlation"][:3])),
+        "run_where": (f"{runs.device_name} ({runs.device}, {runs.torch_threads} threads), torch {runs.torch_version}, "
+                      f"transformers {runs.transformers_version}; activations at {runs.tokens_per_s:,.0f} tokens/s, "
+                      f"SAE trained in {runs.train_s:.0f} s, analysis in {runs.analysis_s:.0f} s"),
     }
-    if "dog" in meta["concepts"]:
+    if "dog" in runs.concepts:
         out |= {"dog_feature_share": f"{spec[('dog', 'feature')]['share']:.0%}",
                 "dog_neuron_share": f"{spec[('dog', 'neuron')]['share']:.0%}",
                 "dog_base_rate": f"{spec[('dog', 'feature')]['base_rate']:.1%}",
                 "dog_feature": f"#{spec[('dog', 'feature')]['unit']}"}
-    feature_spec = float(np.mean([r["share"] for r in meta["specificity"] if r["kind"] == "feature"]))
-    neuron_spec = float(np.mean([r["share"] for r in meta["specificity"] if r["kind"] == "neuron"]))
-    out |= paired_facts(meta) | interpretation_facts(records) | control_facts(meta) | clean_loss_facts(m)
+    feature_spec = float(np.mean([r["share"] for r in runs.specificity if r["kind"] == "feature"]))
+    neuron_spec = float(np.mean([r["share"] for r in runs.specificity if r["kind"] == "neuron"]))
+    out |= paired_facts(runs) | interpretation_facts(records) | control_facts(runs) | clean_loss_facts(m)
     out |= record_facts(runs)
     activity = m["mlp_activity"]
     out |= {"mlp_neurons": activity["neurons"], "mlp_zero": f"{activity['exactly_zero']:.1%}",
@@ -283,9 +275,9 @@ def facts(runs) -> dict:
             "mlp_verdict": ("by that measure most neurons are quiet on a typical token, though almost none is exactly zero"
                             if activity["above_tenth_of_peak"] < 0.25 else
                             "by that measure many neurons are active on a typical token")}
-    neuron_specific = [meta["concepts"][r["concept"]] for r in meta["specificity"] if r["kind"] == "neuron"
+    neuron_specific = [runs.concepts[r["concept"]] for r in runs.specificity if r["kind"] == "neuron"
                        and r["share"] > spec[(r["concept"], "feature")]["share"]]
-    out |= {"spec_feature": feature_spec, "spec_neuron": neuron_spec, "spec_top_items": meta["specificity"][0]["top_items"],
+    out |= {"spec_feature": feature_spec, "spec_neuron": neuron_spec, "spec_top_items": runs.specificity[0]["top_items"],
             "spec_neuron_wins": len(neuron_specific), "spec_neuron_concepts": ", ".join(neuron_specific) or "none"}
     diff, low, high = mean_interval([spec[(c, "feature")]["share"] - spec[(c, "neuron")]["share"] for c in concepts])
     out |= {"spec_diff": diff, "spec_diff_low": low, "spec_diff_high": high,
@@ -297,22 +289,22 @@ def facts(runs) -> dict:
     return out
 
 
-def paired_facts(meta) -> dict:
+def paired_facts(runs) -> dict:
     """Features against neurons (and the residual controls), paired: the verdicts follow the intervals."""
     out = {}
-    for kind, p in meta["paired"].items():
-        m = meta["matched"]["against"][kind]
+    for kind, p in runs.paired.items():
+        m = runs.matched["against"][kind]
         out |= {f"paired_{kind}": p["mean"], f"paired_{kind}_low": p["interval"][0], f"paired_{kind}_high": p["interval"][1],
                 f"matched_{kind}_diff": m["mean"], f"matched_{kind}_diff_low": m["interval"][0],
                 f"matched_{kind}_diff_high": m["interval"][1], f"matched_{kind}_won": f"{m['draws_won']:.0%}"}
-    p, m = meta["paired"]["neuron"], meta["matched"]["against"]["neuron"]
+    p, m = runs.paired["neuron"], runs.matched["against"]["neuron"]
     out["detection_verdict"] = verdict(*p["interval"], "the best single feature detects the concepts better than the best single neuron",
                                        "the best single neuron detects the concepts better than the best single feature",
                                        "the interval of the difference includes zero: neither the best feature nor the best neuron is shown to detect better")
     out["matched_verdict"] = verdict(*m["interval"], "features come out ahead", "neurons come out ahead",
                                      "the interval includes zero: neither pool is shown to be ahead")
-    controls = [verdict(*meta["paired"][k]["interval"], "ahead of", "behind", "level with")
-                + f" {KIND_NAMES[k]}" for k in ("basis", "random") if k in meta["paired"]]
+    controls = [verdict(*runs.paired[k]["interval"], "ahead of", "behind", "level with")
+                + f" {KIND_NAMES[k]}" for k in ("basis", "random") if k in runs.paired]
     out["controls_verdict"] = " and ".join(controls)
     return out
 
@@ -335,11 +327,11 @@ def interpretation_facts(records) -> dict:
     return out
 
 
-def control_facts(meta) -> dict:
+def control_facts(runs) -> dict:
     """What the control sentences say about each candidate neuron: a group related to both of its concepts
     that fires it means one broader meaning; a group related to one concept widens that side only."""
-    poly, first = meta["polysemantic"], meta["first_polysemantic"]
-    concepts = meta["written_concepts"]
+    poly, first = runs.polysemantic, runs.first_polysemantic
+    concepts = runs.written_concepts
     table = controls()["related"]
     out = {"first_poly_neuron": f"{first['index']}", "first_poly_block": first["layer"] + 1,
            "first_poly_a": concept_name(first["concepts"][0], concepts),
@@ -362,7 +354,7 @@ def control_facts(meta) -> dict:
         out[f"{name}_controls_verdict"] = text
         out[f"{name}_confounded"] = bool(both)
     for concept in ("golden_gate", "apple_company"):
-        fired = [r["description"] for r in meta["second"][f"{concept}_feature"]["controls"] if r["control"] and r["low"] > 0.5]
+        fired = [r["description"] for r in runs.second[f"{concept}_feature"]["controls"] if r["control"] and r["low"] > 0.5]
         out[f"{concept}_feature_controls"] = (f"fires reliably on {' and on '.join(fired)} as well" if fired else
                                               "fires on none of its control groups reliably above chance")
     return out
@@ -381,7 +373,7 @@ def random_weights_table(runs) -> Html:
     """The real model's measures beside the recorded random-weights control's, computed the same way."""
     record = runs.records.get("random_weights")
     if record is None:
-        return _html("<p class='lm-meta'>No random-weights record yet.</p>")
+        return lm_html("<p class='lm-meta'>No random-weights record yet.</p>")
     real, control = summary(runs.trained, runs.analysis), record["summary"]
 
     def interp(s, kind):
@@ -398,7 +390,7 @@ def random_weights_table(runs) -> Html:
                f"torch {p['torch']}, transformers {p['transformers']}, {p['date'][:10]}, by "
                f"<code>{html.escape(p['command'])}</code>.</p>")
     return _join(table(("measure", "SmolLM2 (this build)", "same architecture, random weights"), rows, numeric=(1, 2)),
-                 _html(caption))
+                 lm_html(caption))
 
 
 def record_facts(runs) -> dict:

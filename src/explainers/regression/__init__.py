@@ -1,2 +1,2 @@
 """One neuron learns: linear regression on California Housing, trained by gradient descent.
-``train`` (torch), ``charts`` (Bokeh), ``facts`` (the chapter's numbers)."""
+``train`` (torch), ``runs`` (the typed runs), ``charts`` (Bokeh), ``facts`` (the chapter's numbers)."""

@@ -16,13 +16,12 @@ DISPLAY_POINTS = 1500  # data points drawn (the fit uses all of them), the same 
 
 
 def learning_rate_choice(runs) -> Choice:
-    meta = runs[0].meta
-    rates = [t.meta["config"]["learning_rate"] for t in runs]
-    labels = tuple(f"{lr:g} · {t.meta['regime']}" for lr, t in zip(rates, runs))
-    title = (f"Learning rate (overshoots above 1/λmax = {meta['lr_overshoot']:.2f}, "
-             f"diverges above 2/λmax = {meta['lr_diverge']:.2f})")
-    default = next((i for i, t in enumerate(runs) if t.meta["regime"] == "converges"
-                    and t.meta["config"]["learning_rate"] >= 0.1), 0)
+    rates = [d.learning_rate for d in runs.descents]
+    labels = tuple(f"{d.learning_rate:g} · {d.regime}" for d in runs.descents)
+    title = (f"Learning rate (overshoots above 1/λmax = {runs.lr_overshoot:.2f}, "
+             f"diverges above 2/λmax = {runs.lr_diverge:.2f})")
+    default = next((i for i, d in enumerate(runs.descents) if d.regime == "converges"
+                    and d.learning_rate >= 0.1), 0)
     return Choice("lr", title, tuple(f"{lr:g}" for lr in rates), labels, default)
 
 
@@ -33,21 +32,19 @@ def shown_points(x, y, count: int = DISPLAY_POINTS, seed: int = 0):
 
 
 def chart(chart_id: str, runs) -> Chart:
-    """``runs``: the Timelines of one neuron trained at several learning rates on the same data."""
-    first = runs[0]
-    meta = first.meta
-    steps = first["step"]
+    """``runs``: one neuron trained at several learning rates on the same data (``RegressionRuns``)."""
+    steps = runs.step
     columns = {"step": steps}
-    for i, t in enumerate(runs):
-        columns |= {f"w{i}": t["w"], f"b{i}": t["b"], f"loss{i}": t["loss"]}
+    for i, d in enumerate(runs.descents):
+        columns |= {f"w{i}": d.w, f"b{i}": d.b, f"loss{i}": d.loss}
     source = ColumnDataSource(columns)
 
-    x, y = shown_points(first["x"], first["y"])
+    x, y = shown_points(runs.x, runs.y)
     x_span = [float(x.min()), float(x.max())]
     y_span = [float(y.min()) - 0.2, float(y.max()) + 0.2]
     fit = book_figure("Data (blue dots) and the neuron's line (red)", 320,
                       x_range=Range1d(*x_span), y_range=Range1d(*y_span),
-                      x_axis_label=f"{meta['feature']} (standardized)",
+                      x_axis_label=f"{runs.feature} (standardized)",
                       y_axis_label="house value (standardized)")
     fit.scatter(x, y, size=3, color=palette.DATA, alpha=0.35, legend_label="block groups")
     line = ColumnDataSource({"x": [], "y": []})
@@ -55,7 +52,7 @@ def chart(chart_id: str, runs) -> Chart:
              level="overlay")
     fit.legend.location = "top_left"
 
-    w_axis, b_axis, grid = first["landscape_w"], first["landscape_b"], first["landscape_loss"]
+    w_axis, b_axis, grid = runs.landscape_w, runs.landscape_b, runs.landscape_loss
     # Drawn 1:1 (one unit of w as long as one unit of b), so a round bowl looks round at any width:
     # the ranges fit two invisible corners of the grid and match the aspect of the plot area.
     land = book_figure("Loss landscape over (w, b)", 320, match_aspect=True,
@@ -64,8 +61,8 @@ def chart(chart_id: str, runs) -> Chart:
                            alpha=0, size=1)
     land.x_range = DataRange1d(renderers=[corners], range_padding=0)
     land.y_range = DataRange1d(renderers=[corners], range_padding=0)
-    levels = meta["loss_star"] + (float(grid.max()) - meta["loss_star"]) * np.linspace(0, 1, 11)[1:] ** 2
-    levels = np.concatenate([[meta["loss_star"]], levels])
+    levels = runs.loss_star + (float(grid.max()) - runs.loss_star) * np.linspace(0, 1, 11)[1:] ** 2
+    levels = np.concatenate([[runs.loss_star], levels])
     land.contour(w_axis, b_axis, grid, levels, fill_color=palette.LANDSCAPE, fill_alpha=0.55,
                  line_color=palette.MUTED, line_alpha=0.5, line_width=1)
     path = ColumnDataSource({"xs": [], "ys": []})  # the trail, clipped to the landscape in render.js
@@ -75,19 +72,19 @@ def chart(chart_id: str, runs) -> Chart:
                     level="overlay")
     land.scatter("w", "b", source=path_dots, size=5, color=palette.PATH, line_color=palette.PATH_EDGE,
                  level="overlay")
-    land.scatter([meta["w_star"]], [meta["b_star"]], marker="circle", size=18, fill_color=None,
+    land.scatter([runs.w_star], [runs.b_star], marker="circle", size=18, fill_color=None,
                  line_color=palette.OPTIMUM, line_width=4, legend_label="optimum")
     current = ColumnDataSource({"w": [], "b": []})
     land.scatter("w", "b", source=current, marker="diamond", size=18, color=palette.CURRENT,
                  line_color="#5c0f10", legend_label="current (w, b)", level="overlay")
     land.legend.location = "bottom_right"
 
-    all_losses = np.concatenate([t["loss"] for t in runs])
+    all_losses = np.concatenate([d.loss for d in runs.descents])
     loss_fig = book_figure("Loss (mean squared error) over training", 210, y_axis_type="log",
                            x_range=Range1d(0, float(steps[-1])),
-                           y_range=Range1d(meta["loss_star"] * 0.9, float(all_losses.max()) * 1.5),
+                           y_range=Range1d(runs.loss_star * 0.9, float(all_losses.max()) * 1.5),
                            x_axis_label="step", y_axis_label="loss")
-    loss_fig.add_layout(Span(location=meta["loss_star"], dimension="width", line_dash="dashed",
+    loss_fig.add_layout(Span(location=runs.loss_star, dimension="width", line_dash="dashed",
                              line_color=palette.OPTIMUM, line_width=2))
     curve = ColumnDataSource({"step": [], "loss": []})
     loss_fig.line("step", "loss", source=curve, color=palette.MUTED, line_width=2)
@@ -101,9 +98,9 @@ def chart(chart_id: str, runs) -> Chart:
         runs=source, steps=steps.astype(int).tolist(), current=current, path=path, path_dots=path_dots,
         line=line, curve=curve, marker=marker, fit_box=[*x_span, *y_span],
         landscape_box=[float(w_axis[0]), float(w_axis[-1]), float(b_axis[0]), float(b_axis[-1])],
-        recorded_steps=[t.meta["recorded_steps"] for t in runs],
-        diverged_at=[t.meta["diverged_at"] for t in runs],
-        diverge_factor=meta["config"]["diverge_factor"],
+        recorded_steps=[d.recorded_steps for d in runs.descents],
+        diverged_at=[d.diverged_at for d in runs.descents],
+        diverge_factor=runs.diverge_factor,
     )
     layout = column(row(fit, land, sizing_mode="stretch_width"), loss_fig, player.layout,
                     sizing_mode="stretch_width")

@@ -10,7 +10,7 @@ bottom: that step is Newton's.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -171,8 +171,3 @@ def tiny_config() -> RegressionConfig:
     """A few steps on a coarse landscape, for tests."""
     return RegressionConfig(steps=8, landscape_size=11)
 
-
-def runs(config: RegressionConfig | None = None) -> list[Timeline]:
-    """The chapter's runs: one per learning rate, from slow to divergent (otherwise ``config``'s settings)."""
-    config = config or RegressionConfig()
-    return [train(replace(config, learning_rate=lr)) for lr in BOOK_LEARNING_RATES]

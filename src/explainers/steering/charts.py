@@ -42,19 +42,19 @@ def answers_html(setting: dict, prompts, concept_name: str) -> str:
             f"(marked). Reproduce: <code>{html.escape(command)}</code></div><ol>{items}</ol></div>")
 
 
-def steering_chart(result, chart_id: str = CHART_ID) -> Chart:
-    config = result.meta["config"]
-    concepts = result.meta["concept_names"]
-    steered = list(config["concepts"])
-    strengths = [float(s) for s in config["strengths"]]
-    by_key = {(s["concept"], s["method"], s["strength"]): s for s in result.meta["settings"]}
+def steering_chart(runs, chart_id: str = CHART_ID) -> Chart:
+    """``runs``: the ``runs.SteeringRuns``."""
+    concepts = runs.concept_names
+    steered = list(runs.concepts)
+    strengths = [float(s) for s in runs.strengths]
+    by_key = {(s["concept"], s["method"], s["strength"]): s for s in runs.settings}
     methods = list(METHODS)
     # curves[c][m] = {"mention": [...], "loss": [...], "repetition": [...]}, html[c][m][strength index]
     curves = [[{k: [by_key[(c, m, s)][k] for s in strengths] for k in ("mention_fraction", "loss", "repetition")}
                for m in methods] for c in steered]
-    pages = [[[answers_html(by_key[(c, m, s)], config["prompts"], concepts.get(c, c)) for s in strengths]
+    pages = [[[answers_html(by_key[(c, m, s)], runs.prompts, concepts.get(c, c)) for s in strengths]
               for m in methods] for c in steered]
-    human_loss = result.meta["human"]["loss"]
+    human_loss = runs.human["loss"]
     max_loss = max([human_loss] + [v for c in curves for m in c for v in m["loss"] if math.isfinite(v)])
     baseline_loss = by_key[(steered[0], methods[0], strengths[0])]["loss"]
 
@@ -103,7 +103,7 @@ def steering_chart(result, chart_id: str = CHART_ID) -> Chart:
 
 
 def chart(chart_id: str, runs) -> Chart:
-    """The chapter's chart from ``train.runs()`` (the steering run)."""
+    """The chapter's chart from ``runs.runs()`` (its steering run)."""
     if chart_id != CHART_ID:
         raise KeyError(f"no steering chart {chart_id!r}")
     return steering_chart(runs)

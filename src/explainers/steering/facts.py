@@ -6,7 +6,7 @@ import math
 import re
 
 from ..feature_browser.render import feature_link
-from ..lm.shading import _html
+from ..lm.shading import lm_html
 from ..markup import Html, Markdown
 from .words import HELD_OUT, METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, highlighted, reproduce_command, works
 
@@ -17,15 +17,15 @@ EDIT_NAMES = {"clamp": "clamped inside the SAE, error kept", "add": "its decoder
 POSITION_NAMES = {"all": "every position", "answer": "the prompt's last position and the answer"}
 
 
-def settings_by(result) -> dict:
-    return {(s["concept"], s["method"], s["strength"]): s for s in result.meta["settings"]}
+def settings_by(runs) -> dict:
+    return {(s["concept"], s["method"], s["strength"]): s for s in runs.settings}
 
 
-def headline(result, concept: str, method: str) -> dict | None:
+def headline(runs, concept: str, method: str) -> dict | None:
     """The setting at the strength the search chose on the training prompts (None if it chose none)."""
-    chosen = {(c, m): s for c, m, s in result.meta["config"]["chosen"]}
+    chosen = {(c, m): s for c, m, s in runs.chosen}
     strength = chosen.get((concept, method))
-    return None if strength is None else settings_by(result)[(concept, method, float(strength))]
+    return None if strength is None else settings_by(runs)[(concept, method, float(strength))]
 
 
 def _fmt(x: float, digits: int = 2) -> str:
@@ -59,14 +59,13 @@ def failed_bars(s: dict, human: dict) -> str:
     return " (" + "; ".join(missed) + ")"
 
 
-def verdict(result, method: str) -> str:
+def verdict(runs, method: str) -> str:
     """What one method did on the held-out prompts, concept by concept, at the strengths the search chose."""
-    meta = result.meta
-    human = meta["human"]
+    human = runs.human
     parts = []
-    for c in meta["config"]["concepts"]:
-        s = headline(result, c, method)
-        name = meta["concept_names"][c]
+    for c in runs.concepts:
+        s = headline(runs, c, method)
+        name = runs.concept_names[c]
         if s is None:
             parts.append(f"for {name} {NO_STRENGTH}")
             continue
@@ -78,17 +77,16 @@ def verdict(result, method: str) -> str:
     return "; ".join(parts)
 
 
-def example(result) -> dict:
+def example(runs) -> dict:
     """The answer to reproduce: the first headline setting that works (feature first), its first answer
     that mentions the concept; else the feature's headline setting for the first concept."""
-    human = result.meta["human"]
-    config = result.meta["config"]
-    candidates = [headline(result, c, m) for m in METHODS for c in config["concepts"]]
+    human = runs.human
+    candidates = [headline(runs, c, m) for m in METHODS for c in runs.concepts]
     candidates = [s for s in candidates if s is not None]
     s = next((s for s in candidates if works(s, human)), None) or (candidates[0] if candidates else
-                                                                    result.meta["settings"][0])
+                                                                    runs.settings[0])
     i = next((i for i, m in enumerate(s["mentions"]) if m), 0)
-    return {"setting": s, "index": i, "prompt": config["prompts"][i][0], "text": s["texts"][i],
+    return {"setting": s, "index": i, "prompt": runs.prompts[i][0], "text": s["texts"][i],
             "works": works(s, human)}
 
 
@@ -99,35 +97,33 @@ def recipe_text(recipe: dict) -> str:
             f"{POSITION_NAMES[recipe['positions']]}, {penalty}")
 
 
-def example_block(result, concepts: dict) -> Html:
-    ex = example(result)
+def example_block(runs, concepts: dict) -> Html:
+    ex = example(runs)
     s = ex["setting"]
-    meta = result.meta
-    feature = meta["features"][s["concept"]]["feature"]
-    what = (f"feature #{feature}, {EDIT_NAMES[meta['config']['recipe']['edit']]}, at {s['strength']:g} × its largest "
+    feature = runs.features[s["concept"]]["feature"]
+    what = (f"feature #{feature}, {EDIT_NAMES[runs.recipe['edit']]}, at {s['strength']:g} × its largest "
             f"activation" if s["method"] == "feature" else
             f"the mean-difference direction for {concepts[s['concept']]}, {s['strength']:g} × as long as the feature's step")
     command = reproduce_command(s["concept"], s["method"], s["strength"])
     rows = [("prompt (held out)", html.escape(ex["prompt"])),
-            ("steering", html.escape(f"{what}, after block {meta['layer']}")),
-            ("decoding", html.escape(f"greedy, repetition penalty {meta['config']['recipe']['repetition_penalty']:g}, "
-                                     f"at most {meta['config']['max_new_tokens']} new tokens")),
+            ("steering", html.escape(f"{what}, after block {runs.layer}")),
+            ("decoding", html.escape(f"greedy, repetition penalty {runs.recipe['repetition_penalty']:g}, "
+                                     f"at most {runs.max_new_tokens} new tokens")),
             ("answer", highlighted(s["concept"], ex["text"])),
             ("command", f"<code>{html.escape(command)}</code>")]
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return _html(f"<table class='table lm-table'><tbody>{body}</tbody></table>")
+    return lm_html(f"<table class='table lm-table'><tbody>{body}</tbody></table>")
 
 
-def results_table(result) -> Html:
+def results_table(runs) -> Html:
     """Each concept and method at its headline strength, on the held-out prompts, against the rule."""
-    meta = result.meta
-    human = meta["human"]
+    human = runs.human
     rows = []
-    for c in meta["config"]["concepts"]:
+    for c in runs.concepts:
         for m in METHODS:
-            s = headline(result, c, m)
+            s = headline(runs, c, m)
             if s is None:
-                rows.append(f"<tr><td>{html.escape(meta['concept_names'][c])}</td><td>{METHOD_NAMES[m]}</td>"
+                rows.append(f"<tr><td>{html.escape(runs.concept_names[c])}</td><td>{METHOD_NAMES[m]}</td>"
                             f"<td colspan='5'>{NO_STRENGTH}</td></tr>")
                 continue
             cells = [f"{s['strength']:g}×",
@@ -135,9 +131,9 @@ def results_table(result) -> Html:
                      f"{_fmt(s['loss'])} ({_range(s['loss_interval'])})",
                      f"{_fmt(s['repetition'])} ({_range(s['repetition_interval'])})",
                      "<strong>works</strong>" if works(s, human) else "fails"]
-            rows.append(f"<tr><td>{html.escape(meta['concept_names'][c])}</td><td>{METHOD_NAMES[m]}</td>"
+            rows.append(f"<tr><td>{html.escape(runs.concept_names[c])}</td><td>{METHOD_NAMES[m]}</td>"
                         + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
-    base = settings_by(result)[(meta["config"]["concepts"][0], "feature", 0.0)]
+    base = settings_by(runs)[(runs.concepts[0], "feature", 0.0)]
     for name, s in (("unsteered answers", base), ("human answers", human)):
         rows.append(f"<tr><td colspan='2'>{name}</td><td></td><td></td>"
                     f"<td>{_fmt(s['loss'])} ({_range(s['loss_interval'])})</td>"
@@ -145,7 +141,7 @@ def results_table(result) -> Html:
     head = ("<thead><tr><th>concept</th><th>method</th><th>strength (chosen on training prompts)</th>"
             "<th>answers that mention it (95 % interval)</th><th>loss, nats per token</th>"
             "<th>repetition</th><th>rule</th></tr></thead>")
-    return _html(f"<div class='lm-scroll'><table class='table lm-table'>{head}<tbody>{''.join(rows)}</tbody></table></div>")
+    return lm_html(f"<div class='lm-scroll'><table class='table lm-table'>{head}<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def search_table(record: dict) -> Html:
@@ -166,7 +162,7 @@ def search_table(record: dict) -> Html:
                f"in {record['seconds'] / 60:.0f} minutes, {len(record['prompts'])} training prompts, strengths "
                f"{', '.join(f'{s:g}' for s in record['strengths'])}.</p>")
     head = "".join(f"<th>{c}: feature</th><th>{c}: most mentions while fluent</th>" for c in concepts)
-    return _html(caption + f"<div class='lm-scroll'><table class='table lm-table'><thead><tr><th>variant</th>{head}"
+    return lm_html(caption + f"<div class='lm-scroll'><table class='table lm-table'><thead><tr><th>variant</th>{head}"
                  f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
@@ -231,7 +227,7 @@ def dose_table(record: dict) -> Html:
     head = ("<thead><tr><th>extra bridge tokens</th><th>bridge tokens in the SAE's text</th>"
             "<th>1 / alive features</th><th>feature picked</th><th>held out, at the strength chosen on training prompts</th>"
             "<th>rule</th></tr></thead>")
-    return _html(caption + f"<div class='lm-scroll'><table class='table lm-table'>{head}<tbody>{''.join(rows)}"
+    return lm_html(caption + f"<div class='lm-scroll'><table class='table lm-table'>{head}<tbody>{''.join(rows)}"
                  "</tbody></table></div>")
 
 
@@ -279,20 +275,19 @@ def bridge_layers(record: dict, name: str) -> str:
             f"layer by the two concepts' sum, and the dog feature decided it.")
 
 
-def bridge_result(result) -> str:
-    meta = result.meta
-    human = meta["human"]
-    f = meta["features"]["golden_gate"]
+def bridge_result(runs) -> str:
+    human = runs.human
+    f = runs.features["golden_gate"]
     text = (f"The recipe's feature for the bridge is #{f['feature']} (training AUC {f['train_auc']:.2f}; its decoder "
             f"raises the bridge's words by {f['raises']:.1f} standard deviations of the vocabulary's logits; the most "
-            f"any of the {meta['config']['chapter']['sae']['d_sae']:,} features raises them, detector or not, is "
+            f"any of the {runs.d_sae:,} features raises them, detector or not, is "
             f"{f['raises_most']:.1f}). The SAE read {f['training_tokens']:,} "
             f"tokens of written sentences about the bridge. ")
-    bridge = headline(result, "golden_gate", "feature")
+    bridge = headline(runs, "golden_gate", "feature")
     if bridge is not None:
         return text + (f"At {bridge['strength']:g}× it {'worked' if works(bridge, human) else 'did not work'} on the "
                        f"held-out prompts: {describe(bridge, human)}.")
-    grid = [s for s in meta["settings"] if s["concept"] == "golden_gate" and s["method"] == "feature" and s["strength"] > 0]
+    grid = [s for s in runs.settings if s["concept"] == "golden_gate" and s["method"] == "feature" and s["strength"] > 0]
     most = max(grid, key=lambda s: (s["mention_fraction"], -s["strength"]))
     held = (f"at most {sum(most['mentions'])} of {len(most['mentions'])} answers mention the bridge at any strength "
             f"on the chart (at {most['strength']:g}×, loss {_fmt(most['loss'])})" if most["mention_fraction"] else
@@ -326,49 +321,49 @@ def first_held_out_summary(first: dict, names: dict) -> str:
             f"the record {first['provenance']['date'][:10]}-…-first-held-out.json.")
 
 
-def facts(result, record: dict | None = None, dose: dict | None = None, first: dict | None = None) -> dict:
-    meta = result.meta
-    concepts = meta["concept_names"]
-    config = meta["config"]
-    human = meta["human"]
-    by = settings_by(result)
-    steered = config["concepts"]
+def facts(runs) -> dict:
+    """The chapter's numbers and sentences, from its runs (``runs.SteeringRuns``; the records are optional)."""
+    record, dose, first = runs.search, runs.dose, runs.first_held_out
+    concepts = runs.concept_names
+    human = runs.human
+    by = settings_by(runs)
+    steered = runs.concepts
     base = by[(steered[0], "feature", 0.0)]
     out = {
-        "n_prompts": len(config["prompts"]), "max_new_tokens": config["max_new_tokens"],
-        "strengths": ", ".join(f"{s:g}" for s in config["strengths"]), "top_strength": f"{max(config['strengths']):g}",
-        "layer": meta["layer"], "n_layers": meta["n_layers"], "depth": f"{meta['layer'] / meta['n_layers']:.0%}",
-        "n_generations": f"{meta['n_generations']:,}",
+        "n_prompts": len(runs.prompts), "max_new_tokens": runs.max_new_tokens,
+        "strengths": ", ".join(f"{s:g}" for s in runs.strengths), "top_strength": f"{max(runs.strengths):g}",
+        "layer": runs.layer, "n_layers": runs.n_layers, "depth": f"{runs.layer / runs.n_layers:.0%}",
+        "n_generations": f"{runs.n_generations:,}",
         "feature_links": Markdown(", ".join(feature_link(f["feature"], f"feature {f['feature']} ({concepts[c]})")
-                                            for c, f in meta["features"].items())),
-        "generation_s": f"{meta['generation_s']:.0f}", "steer_total_s": f"{meta['total_s']:.0f}",
-        "d_sae": f"{config['chapter']['sae']['d_sae']:,}", "median_norm": f"{meta['median_norm']:.0f}",
-        "recipe": recipe_text(config["recipe"]),
+                                            for c, f in runs.features.items())),
+        "generation_s": f"{runs.generation_s:.0f}", "steer_total_s": f"{runs.total_s:.0f}",
+        "d_sae": f"{runs.d_sae:,}", "median_norm": f"{runs.median_norm:.0f}",
+        "recipe": recipe_text(runs.recipe),
         "baseline_loss": _fmt(base["loss"]), "baseline_loss_range": _range(base["loss_interval"]),
         "baseline_repetition": _fmt(base["repetition"]),
         "human_loss": _fmt(human["loss"]), "human_loss_range": _range(human["loss_interval"]),
         "human_repetition": _fmt(human["repetition"]), "repetition_bar": _fmt(human["repetition"] + REPETITION_MARGIN),
         "min_mention": f"{MIN_MENTION:.0%}", "repetition_margin": f"{REPETITION_MARGIN:g}",
-        "steer_where": (f"{meta['run']['device_name']} ({meta['run']['device']}), torch {meta['run']['torch']}, "
-                        f"transformers {meta['transformers']}"),
+        "steer_where": (f"{runs.device_name} ({runs.device}), torch {runs.torch_version}, "
+                        f"transformers {runs.transformers_version}"),
     }
     for c in steered:
-        f = meta["features"][c]
+        f = runs.features[c]
         out |= {f"{c}_feature": f"#{f['feature']}", f"{c}_auc": f"{f['train_auc']:.3f}",
                 f"{c}_raises": f"{f['raises']:.1f}", f"{c}_raises_most": f"{f['raises_most']:.1f}",
                 f"{c}_training_tokens": f"{f['training_tokens']:,}", f"{c}_max": f"{f['max_activation']:.2f}",
                 f"{c}_unit_norm": f"{f['unit_norm']:.0f}", f"{c}_cosine": f"{f['cosine']:.2f}",
                 f"{c}_baseline_mentions": sum(by[(c, 'feature', 0.0)]["mentions"])}
         for m in METHODS:
-            s = headline(result, c, m)
+            s = headline(runs, c, m)
             out[f"{c}_{m}_result"] = (describe(s, human) + f", at {s['strength']:g}×" if s else
                                       NO_STRENGTH)
             out[f"{c}_{m}_works"] = bool(s and works(s, human))
-    out["feature_verdict"] = verdict(result, "feature")
-    out["direction_verdict"] = verdict(result, "direction")
+    out["feature_verdict"] = verdict(runs, "feature")
+    out["direction_verdict"] = verdict(runs, "direction")
     worked = [(c, m) for c in steered for m in METHODS if out[f"{c}_{m}_works"]]
     out["worked"] = (", ".join(f"{METHOD_NAMES[m]} for {concepts[c]}" for c, m in worked) if worked else "none")
-    worked = [(c, headline(result, c, "feature")) for c in steered if out[f"{c}_feature_works"]]
+    worked = [(c, headline(runs, c, "feature")) for c in steered if out[f"{c}_feature_works"]]
     if worked:
         thin = [(c, s) for c, s in worked if s["mention_interval"][0] < MIN_MENTION]
         margin = "".join(f" The margin is thin for the feature toward {concepts[c]}: the 95 % interval of its mention share over "
@@ -382,11 +377,11 @@ def facts(result, record: dict | None = None, dose: dict | None = None, first: d
         out["headline_summary"] = ("So on the held-out prompts no SAE feature steered by the rule: the measurements "
                                    "above say which bar each one missed.")
     if "golden_gate" in steered:
-        out["bridge_result"] = bridge_result(result)
-    top = float(max(config["strengths"]))
+        out["bridge_result"] = bridge_result(runs)
+    top = float(max(runs.strengths))
     out["top_loss"] = ", ".join(f"{concepts[c]} {METHOD_NAMES[m]} {_fmt(by[(c, m, top)]['loss'])}"
                                 for c in steered for m in METHODS)
-    ex = example(result)
+    ex = example(runs)
     out |= {"example_prompt": ex["prompt"], "example_strength": f"{ex['setting']['strength']:g}",
             "example_concept": concepts[ex["setting"]["concept"]],
             "example_method": METHOD_NAMES[ex["setting"]["method"]],

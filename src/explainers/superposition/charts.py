@@ -55,15 +55,9 @@ def feature_names(n: int) -> list[str]:
     return [f"x{i + 1}" for i in range(n)]
 
 
-def represented_norm(toy) -> float:
-    """The toy run's own rule, "feature norm > 0.5": the threshold below which a feature counts as dropped."""
-    return float(toy.meta["represented_rule"].rsplit(">", 1)[1])
-
-
 def sparsity_choice(toy) -> Choice:
-    sparsity = toy.meta["settings"]["sparsity"]
-    kept = toy.meta["n_represented_shown"]
-    labels = tuple(f"S = {s:g} · {k} kept" for s, k in zip(sparsity, kept))
+    sparsity = toy.sparsity
+    labels = tuple(f"S = {s:g} · {k} kept" for s, k in zip(sparsity, toy.n_represented_shown))
     default = int(np.argmax(sparsity))  # the sparsest: press play and watch the pentagon form
     return Choice("s", "Sparsity S (each feature is zero with probability S)",
                   tuple(f"{s:g}" for s in sparsity), labels, default)
@@ -90,22 +84,23 @@ def _unit_circle(fig, radius=1.0):
 
 def star_chart(toy, chart_id: str = STAR_ID, max_frames: int = 100) -> Chart:
     """Each feature's column of W as an arrow in the 2-D hidden space, scrubbable over training, one
-    run per sparsity; beside it each feature's norm and how much it shares its direction."""
-    toy = toy.thinned(max_frames)  # the run records every step; a reader scrubs through 100
-    steps = toy["step"]
-    W = finite(toy["W_columns"])  # (frame, sparsity, feature, 2)
+    run per sparsity; beside it each feature's norm and how much it shares its direction. ``toy``: a
+    ``runs.ToyRun``."""
+    shown = toy.timeline.thinned(max_frames)  # the run records every step; a reader scrubs through 100
+    steps = shown["step"]
+    W = finite(shown["W_columns"])  # (frame, sparsity, feature, 2)
     F, K, N, _ = W.shape
-    norms, shared = finite(toy["feature_norm"]), finite(toy["superposition"])
-    importance = toy["importance"]
+    norms, shared = finite(shown["feature_norm"]), finite(shown["superposition"])
+    importance = shown["importance"]
     colours = importance_colours(importance)
     names = feature_names(N)
-    threshold = represented_norm(toy)
+    threshold = toy.represented_norm
 
     columns = {"x": W[..., 0].ravel(), "y": W[..., 1].ravel(), "norm": norms.ravel(), "shared": shared.ravel()}
     columns = {name: packed(values) for name, values in columns.items()}  # int16 and a scale: a lighter page
     frames = ColumnDataSource({name: ints for name, (ints, _) in columns.items()})  # index ((frame·K) + k)·N + i
     scales = {name: scale for name, (_, scale) in columns.items()}
-    losses = ColumnDataSource({"loss": finite(toy["loss"]).ravel()})  # index frame·K + k
+    losses = ColumnDataSource({"loss": finite(shown["loss"]).ravel()})  # index frame·K + k
 
     reach = float(max(1.0, np.abs(W).max())) * 1.25
     star = square_plane("Feature directions Wᵢ in the 2 hidden dimensions", reach)
@@ -149,7 +144,7 @@ def star_chart(toy, chart_id: str = STAR_ID, max_frames: int = 100) -> Chart:
         dropped=dropped,
         n_features=N,
         n_runs=K, names=names, colours=colours, dropped_colour=DROPPED, threshold=threshold,
-        label_at=float(0.16 * reach), sparsity=[float(s) for s in toy.meta["settings"]["sparsity"]],
+        label_at=float(0.16 * reach), sparsity=[float(s) for s in toy.sparsity],
     )
     layout = column(row(star, column(norm_fig, shared_fig, sizing_mode="stretch_width"),
                         sizing_mode="stretch_width"),
@@ -166,7 +161,8 @@ def _log_edges(centres: np.ndarray) -> np.ndarray:
 
 def phase_chart(phase, chart_id: str = PHASES_ID) -> Chart:
     """What a model with 1 hidden dimension does with 2 features at each density and relative importance
-    (final step)."""
+    (final step). ``phase``: a ``runs.PhaseRun``."""
+    phase = phase.timeline
     density, relative = phase["density"].astype(float), phase["relative_importance"].astype(float)
     final = phase["phase"][-1]  # (density, importance)
     w = finite(phase["W"][-1])
@@ -212,22 +208,24 @@ def phase_chart(phase, chart_id: str = PHASES_ID) -> Chart:
 
 
 def run_choice(sae) -> Choice:
-    labels = sae.meta["run_labels"]
-    values = tuple(f"d{d}" + ("r" if rs else "") for d, rs in zip(sae["d_sae"], sae["resample"]))
-    return Choice("run", "Dictionary: latents and dead-latent resampling", values, tuple(labels), 0)
+    t = sae.timeline
+    values = tuple(f"d{d}" + ("r" if rs else "") for d, rs in zip(t["d_sae"], t["resample"]))
+    return Choice("run", "Dictionary: latents and dead-latent resampling", values, sae.run_labels, 0)
 
 
 def seed_choice(sae) -> Choice:
-    seeds = [int(s) for s in sae["seeds"]]
-    shown = int(sae["shown_seed_index"])
+    seeds = [int(s) for s in sae.seeds]
+    shown = seeds.index(sae.shown_seed)
     labels = tuple(f"{s}" + (" (shown)" if i == shown else "") for i, s in enumerate(seeds))
     return Choice("seed", "Seed (initialisation) of the SAE", tuple(str(s) for s in seeds), labels, shown)
 
 
 def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 20) -> Chart:
-    """The SAE's latent directions against the 5 true ones, the cosine of each match, and dead latents."""
+    """The SAE's latent directions against the 5 true ones, the cosine of each match, and dead latents.
+    ``sae``: a ``runs.PentagonSAERun``."""
+    run = sae
     # every run x seed x latent is shipped per frame: 20 of the recorded frames keep the page light
-    sae = sae.thinned(max_frames)
+    sae = run.timeline.thinned(max_frames)
     steps = sae["step"]
     decoder = finite(sae["decoder"])  # (frame, run, seed, latent, 2)
     F, R, S, L, _ = decoder.shape
@@ -298,7 +296,7 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 20)
     cos_fig.vbar(x="feature", top="cos", width=0.7, source=match_bars, color="colour", level="overlay")
     cos_fig.add_layout(LabelSet(x="feature", y="text_y", text="text", source=match_bars, text_align="center",
                                 text_font_size="10px", level="overlay", tags=["ink"]))
-    recovered_at = float(sae.meta["recovered_rule"].split("cosine >")[1].split()[0])
+    recovered_at = run.recovered_cosine
     cos_fig.add_layout(Span(location=recovered_at, dimension="width", line_dash="dashed",
                             line_color=palette.MUTED, line_width=1))
 
@@ -313,8 +311,8 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 20)
     freq_fig.scatter("latent", "y", source=dead_marks, marker="x", size=12, color=DROPPED, line_width=2,
                      level="overlay")
 
-    resample_steps = [int(s) for s in sae["resample_steps"]]
-    player = Player(chart_id, steps, choices=(run_choice(sae), seed_choice(sae)), step_label="Step")
+    resample_steps = [int(s) for s in run.resample_steps]
+    player = Player(chart_id, steps, choices=(run_choice(run), seed_choice(run)), step_label="Step")
     ready = player.bind(
         "superposition/pentagon_sae_render.js", frames=frames, scales=scales, matches=matches, metrics=metrics, latents=latents,
         dead_entry=dead_entry, match_bars=match_bars, latent_bars=latent_bars, dead_marks=dead_marks, n_runs=R, n_seeds=S, n_latents=L,
@@ -330,11 +328,11 @@ def sae_chart(sae, toy_importance, chart_id: str = SAE_ID, max_frames: int = 20)
 
 
 def chart(chart_id: str, runs) -> Chart:
-    """One of the chapter's charts, from ``train.runs()``."""
+    """One of the chapter's charts, from ``runs.runs()``."""
     if chart_id == STAR_ID:
-        return star_chart(runs["toy"])
+        return star_chart(runs.toy)
     if chart_id == PHASES_ID:
-        return phase_chart(runs["phase"])
+        return phase_chart(runs.phase)
     if chart_id == SAE_ID:
-        return sae_chart(runs["sae"], runs["toy"]["importance"])
+        return sae_chart(runs.sae, runs.toy.timeline["importance"])
     raise KeyError(f"no chart {chart_id!r} here; the {PAGE} page has {list(CHARTS)}")

@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 
+# A feature counts as represented when its column's norm ‖W_i‖ is above this (trained columns end near 1 or
+# near 0). The runs' configs take it as their default and record it; charts and facts read it from there.
+REPRESENTED_NORM = 0.5
+
+
 def feature_norms(W: np.ndarray) -> np.ndarray:
     """‖W_i‖ for every feature: (..., m, n) -> (..., n). Near 1: represented; near 0: dropped."""
     return np.linalg.norm(W, axis=-2)
@@ -34,10 +39,11 @@ PHASE_NAMES = ["extra feature not represented", "extra feature gets the dimensio
                "both stored antipodally (superposition)", "other"]
 
 
-def classify_phase(w: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+def classify_phase(w: np.ndarray, threshold: float) -> np.ndarray:
     """Phase of an n=2, m=1 model from W = (w_1, w_2), the extra feature being feature 2.
 
     Only w_1 large: the extra feature is not represented. Only w_2 large: it has the dimension to itself.
+    "Large" is above ``threshold`` (the run's ``represented_norm``).
     Both large with opposite signs: both share the dimension antipodally (superposition). Anything else
     (neither, or both with the same sign, which cannot be read back apart) is "other".
     w: (..., 2) -> (...,) int8.

@@ -98,7 +98,7 @@ class SparseAutoencoder(torch.nn.Module):
         return f @ self.W_dec.mT + self.b_dec[:, None]
 
     @torch.no_grad()
-    def normalize_decoder(self):
+    def normalise_decoder(self):
         self.W_dec /= self.W_dec.norm(dim=1, keepdim=True)
 
 
@@ -192,7 +192,7 @@ def train_saes(store, evaluation, features, d_sae, resample, seeds, config):
         optimizer.zero_grad(set_to_none=True)
         loss.sum().backward()
         optimizer.step()
-        sae.normalize_decoder()
+        sae.normalise_decoder()
         seen += config.batch_size
         last_fired = torch.where(f.amax(1) > 0, seen, last_fired)
     out = {name: torch.stack(values).numpy() for name, values in record.items()}

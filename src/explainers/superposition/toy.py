@@ -25,7 +25,8 @@ from ..cache import cached
 from ..device import describe, pick, torch_threads
 from ..progress import bar
 from ..timeline import Timeline, display_frames
-from .geometry import PHASE_NAMES, classify_phase, feature_norms, neighbour_angles, superposition
+from .geometry import (PHASE_NAMES, REPRESENTED_NORM, classify_phase, feature_norms, neighbour_angles,
+                       superposition)
 
 # --- the book's settings ------------------------------------------------------------------------------
 
@@ -44,6 +45,7 @@ class ToyConfig:
     lr: float = 1e-2  # cosine-decayed to 0
     weight_decay: float = 1e-2  # AdamW's default: unused columns shrink to 0 instead of lingering
     eval_size: int = 4096  # fixed held-out inputs (shared by all instances) for the loss we report
+    represented_norm: float = REPRESENTED_NORM  # ‖W_i‖ above this: feature i is represented
 
 
 @dataclass
@@ -64,7 +66,7 @@ class PhaseConfig:
     lr: float = 3e-2
     weight_decay: float = 1e-2
     max_frames: int = 40
-    represented_norm: float = 0.5  # |w_i| above this: feature i is represented
+    represented_norm: float = REPRESENTED_NORM  # |w_i| above this: feature i is represented
 
 
 # --- the model, as in the math above -----------------------------------------------------------------
@@ -186,7 +188,7 @@ def train_toy_model(config: ToyConfig = ToyConfig()) -> Timeline:
     W_shown = pick_shown(W)
 
     final_norms = feature_norms(W[-1])  # (sparsity, seed, n)
-    represented = (final_norms > 0.5).sum(-1)
+    represented = (final_norms > config.represented_norm).sum(-1)
     sparsest = int(np.argmin(config.feature_probability))
     return Timeline(
         frames={
@@ -220,7 +222,7 @@ def train_toy_model(config: ToyConfig = ToyConfig()) -> Timeline:
             "shown_seed": [config.seed + int(s) for s in shown],
             "n_represented_shown": [int(represented[k, s]) for k, s in enumerate(shown)],
             "n_represented_all_seeds": represented.tolist(),
-            "represented_rule": "feature norm > 0.5",
+            "represented_rule": f"feature norm > {config.represented_norm:g}",
             "pentagon_angles_deg": [round(float(a), 2) for a in neighbour_angles(W_shown[-1, sparsest].T)],
             "pentagon_feature_norms": [round(float(v), 3) for v in feature_norms(W_shown[-1, sparsest])],
         },

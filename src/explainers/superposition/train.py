@@ -1,11 +1,11 @@
-"""The superposition chapter's runs: the toy model at five sparsities, the phase diagram, and the SAEs
-on the pentagon's hidden layer (torch, cached; ``toy`` and ``pentagon_sae`` hold the training)."""
+"""The superposition chapter's settings: the toy model at five sparsities, the phase diagram, and the SAEs
+on the pentagon's hidden layer (``toy`` and ``pentagon_sae`` hold the cached training, ``runs`` the runs)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .pentagon_sae import PentagonSAEConfig, train_pentagon_sae
-from .toy import PhaseConfig, ToyConfig, phase_diagram, train_toy_model
+from .pentagon_sae import PentagonSAEConfig
+from .toy import PhaseConfig, ToyConfig
 
 
 @dataclass
@@ -22,9 +22,3 @@ def tiny_config() -> ChapterConfig:
                          PentagonSAEConfig(toy=toy, n_seeds=2, steps=40, batch_size=32, n_inputs=512,
                                            eval_size=256, dead_window=64, max_frames=10))
 
-
-def runs(config: ChapterConfig | None = None) -> dict:
-    """``{"toy", "phase", "sae"}``: the chapter's three runs (from the cache after the first build)."""
-    config = config or ChapterConfig()
-    return {"toy": train_toy_model(config.toy), "phase": phase_diagram(config.phase),
-            "sae": train_pentagon_sae(config.sae)}

@@ -15,7 +15,7 @@ from ..timeline import display_frames
 PAGE = "unmixer"
 CHART_ID = "dictionary-grid"
 CHARTS = {CHART_ID: "Learning a dictionary of strokes from a drawing, over sparsity strengths"}
-SHOWN = (0.0, 0.1, 0.3)  # the runs on the chart's λ control: none, the book's, strong
+SHOWN_BESIDE = (0.0, 0.3)  # the runs on the chart's λ control beside the book's own strength: none, strong
 SIDE, GAP = 8, 1  # pixels per atom side, pixels between atoms
 FULL_BRIGHTNESS = 1 / 16  # an atom used by 1 patch in 16 or more is drawn at full brightness
 GREY_STEP = 4  # 64 grey levels: no step shows on an 8-pixel atom, and the page's data gzips 16% smaller
@@ -38,36 +38,37 @@ def mosaic(atoms: np.ndarray, firing: np.ndarray) -> np.ndarray:
 def tradeoff(runs) -> dict[str, np.ndarray]:
     """The sparsity trade-off across runs, from their last frames: explained variance against L0."""
     last = [run.n_frames - 1 for run in runs]
-    n_atoms = [run.meta["config"]["n_atoms"] for run in runs]
+    n_atoms = [run.firing_frequency.shape[1] for run in runs]
     return {
-        "sparsity": np.array([run.meta["config"]["sparsity"] for run in runs], np.float32),
-        "l0": np.array([run["l0"][i] for run, i in zip(runs, last)], np.float32),
-        "explained_variance": np.array([run["explained_variance"][i] for run, i in zip(runs, last)],
+        "sparsity": np.array([run.sparsity for run in runs], np.float32),
+        "l0": np.array([run.l0[i] for run, i in zip(runs, last)], np.float32),
+        "explained_variance": np.array([run.explained_variance[i] for run, i in zip(runs, last)],
                                        np.float32),
-        "dead_fraction": np.array([run["dead"][i] / n for run, i, n in zip(runs, last, n_atoms)],
+        "dead_fraction": np.array([run.dead[i] / n for run, i, n in zip(runs, last, n_atoms)],
                                   np.float32),
     }
 
 
 def chart(chart_id: str, runs) -> Chart:
-    """The chapter's chart, from ``train.runs()``: the runs on the λ control, and the whole sweep's
+    """The chapter's chart, from ``runs.runs()``: the runs on the λ control, and the whole sweep's
     trade-off beside them."""
     if chart_id != CHART_ID:
         raise KeyError(f"no chart {chart_id!r} here; the {PAGE} page has {list(CHARTS)}")
-    return grid_chart([r for r in runs if r.meta["config"]["sparsity"] in SHOWN], tradeoff(runs))
+    shown = {*SHOWN_BESIDE, runs.book_sparsity}
+    return grid_chart([d for d in runs.dictionaries if d.sparsity in shown], tradeoff(runs.dictionaries))
 
 
 def grid_chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int = 10) -> Chart:
-    """``runs``: dictionary Timelines that differ only in sparsity; ``tradeoff``: ``tradeoff`` over a
-    wider sweep that includes them."""
+    """``runs``: dictionary runs (``runs.Dictionary``) that differ only in sparsity; ``tradeoff``:
+    ``tradeoff`` over a wider sweep that includes them."""
     frames = display_frames(runs[0].n_frames, max_frames)
-    steps = runs[0]["step"][frames]
+    steps = runs[0].step[frames]
     images, stats = [], {"explained_variance": [], "l0": [], "dead": []}
     for run in runs:
         for f in frames:
-            images.append(mosaic(run["atoms"][f], run["firing_frequency"][f]))
+            images.append(mosaic(run.atoms[f], run.firing_frequency[f]))
             for name in stats:
-                stats[name].append(float(run[name][f]))
+                stats[name].append(float(getattr(run, name)[f]))
     size = images[0].shape[0]
 
     grid = book_figure("64 atoms (brightness = how often each fires)", 360,
@@ -110,7 +111,7 @@ def grid_chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int =
                   legend_label="run shown above", level="overlay")
     trade.legend.location = "bottom_right"
 
-    sparsities = [run.meta["config"]["sparsity"] for run in runs]
+    sparsities = [run.sparsity for run in runs]
     rows = [int(np.argmin(np.abs(tradeoff["sparsity"] - s))) for s in sparsities]
     labels = [f"{s:g}" for s in sparsities]
     player = Player(chart_id, steps, choices=(Choice("sparsity", "Sparsity strength λ", tuple(labels),
@@ -118,11 +119,11 @@ def grid_chart(runs, tradeoff: dict, chart_id: str = CHART_ID, max_frames: int =
     ready = player.bind(
         "unmixer/render.js",
         grid=shown, mosaics=ColumnDataSource({"image": images}), size=size, n_frames=len(frames),
-        pictures=pictures, drawings=ColumnDataSource({"image": [np.flipud(r["drawing"]) for r in runs]}),
-        reconstructions=ColumnDataSource({"image": [np.flipud(r["reconstruction"]) for r in runs]}),
+        pictures=pictures, drawings=ColumnDataSource({"image": [np.flipud(r.drawing) for r in runs]}),
+        reconstructions=ColumnDataSource({"image": [np.flipud(r.reconstruction) for r in runs]}),
         stats=ColumnDataSource({k: np.array(v, np.float32) for k, v in stats.items()}),
         tradeoff=sweep, chosen=chosen, run_rows=rows, labels=labels,
-        n_atoms=runs[0].meta["config"]["n_atoms"],
+        n_atoms=runs[0].firing_frequency.shape[1],
     )
     layout = column(row(grid, column(pictures_fig, trade, sizing_mode="stretch_width"),
                         sizing_mode="stretch_width"),

@@ -3,24 +3,22 @@ from __future__ import annotations
 
 
 def facts(runs) -> dict:
-    by_lambda = {r.meta["config"]["sparsity"]: r for r in runs}
-    last = {s: r.n_frames - 1 for s, r in by_lambda.items()}
-    book = by_lambda[0.1]
+    book = runs.book
     out = {
-        "drawing": book.meta["config"]["drawing"],
-        "n_patches": f"{book.meta['n_patches']:,}",
-        "n_atoms": book.meta["config"]["n_atoms"],
-        "steps": book.meta["config"]["steps"],
-        "batch": book.meta["config"]["batch_size"],
-        "lr": book.meta["config"]["lr"],
-        "lambdas": ", ".join(f"{s:g}" for s in sorted(by_lambda)),
-        "torch_steps_per_s": f"{book.meta['steps_per_s']:,.0f}",
-        "train_s": f"{sum(r.meta['train_s'] for r in runs):.1f}",
-        "device": f"{book.meta['device']['device_name']} ({book.meta['device']['device']})",
+        "drawing": runs.drawing_name,
+        "n_patches": f"{runs.n_patches:,}",
+        "n_atoms": runs.n_atoms,
+        "steps": runs.steps,
+        "batch": runs.batch_size,
+        "lr": runs.lr,
+        "lambdas": ", ".join(f"{s:g}" for s in sorted(d.sparsity for d in runs.dictionaries)),
+        "torch_steps_per_s": f"{book.steps_per_s:,.0f}",
+        "train_s": f"{sum(d.train_s for d in runs.dictionaries):.1f}",
+        "device": f"{runs.device_name} ({runs.device})",
     }
-    for s, r in by_lambda.items():
-        key = f"{s:g}".replace(".", "_")
-        out[f"ev_{key}"] = f"{round(float(r['explained_variance'][last[s]]), 2) + 0.0:.2f}"  # no "-0.00"
-        out[f"l0_{key}"] = f"{float(r['l0'][last[s]]):.1f}"
-        out[f"dead_{key}"] = f"{int(r['dead'][last[s]])}"
+    for d in runs.dictionaries:
+        key = f"{d.sparsity:g}".replace(".", "_")
+        out[f"ev_{key}"] = f"{round(float(d.explained_variance[-1]), 2) + 0.0:.2f}"  # no "-0.00"
+        out[f"l0_{key}"] = f"{float(d.l0[-1]):.1f}"
+        out[f"dead_{key}"] = f"{int(d.dead[-1])}"
     return out

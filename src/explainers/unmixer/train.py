@@ -22,7 +22,7 @@ count agree within the bounds ``tests/test_dictionary.py`` states (``FULL_RUN``)
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
 import numpy as np
 import torch
@@ -269,8 +269,3 @@ def tiny_config() -> DictionaryConfig:
     """20 steps, for tests."""
     return DictionaryConfig(steps=20, checkpoint_every=10)
 
-
-def runs(config: DictionaryConfig | None = None) -> list[Timeline]:
-    """The chapter's runs: ``config`` (the book's by default) at every strength of ``SPARSITY_GRID``."""
-    config = config or DictionaryConfig()
-    return [train_dictionary(replace(config, sparsity=float(s))) for s in SPARSITY_GRID]

@@ -1,0 +1,61 @@
+"""The steering chapter's runs, as ``charts`` and ``facts`` read them (``runs()``), and a run small enough
+for tests (``tiny_config()``): the steering run itself (``train.run``, cached) and the records it stands
+on (the recipe search, the Golden Gate dose experiment, the first held-out run; ``records/``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..runs import Runs
+from ..timeline import Timeline
+from .train import SteeringConfig, book_config, latest_record, run, search_record, tiny_config
+
+__all__ = ["SteeringRuns", "runs", "tiny_config"]
+
+
+@dataclass(frozen=True)
+class SteeringRuns(Runs):
+    steered: Timeline  # the stored run: every concept x method x strength, answered and scored
+    concepts: tuple[str, ...]  # the concepts steered toward
+    concept_names: dict  # concept -> its name in the text
+    strengths: tuple[float, ...]
+    prompts: tuple  # the held-out (prompt, a person's answer) pairs
+    max_new_tokens: int
+    chosen: tuple  # (concept, method, strength) the search chose on the training prompts
+    recipe: dict  # rule, edit, positions, repetition_penalty
+    settings: tuple[dict, ...]  # each concept x method x strength: answers, mentions, loss, repetition
+    human: dict  # the same model's loss and repetition on the people's answers
+    features: dict  # concept -> the chosen feature and its measures
+    layer: int  # the block whose residual stream is edited
+    n_layers: int | None = None
+    d_sae: int | None = None
+    n_generations: int | None = None
+    generation_s: float | None = None
+    total_s: float | None = None
+    median_norm: float | None = None
+    device: str = ""
+    device_name: str = ""
+    torch_version: str = ""
+    transformers_version: str = ""
+    search: dict | None = None  # the recorded recipe search whose choices the run uses
+    dose: dict | None = None  # the recorded dose experiment
+    first_held_out: dict | None = None  # the first run on the held-out prompts, before the rule changed
+
+    @classmethod
+    def from_timeline(cls, t: Timeline, search: dict | None = None, dose: dict | None = None,
+                      first_held_out: dict | None = None) -> "SteeringRuns":
+        meta, config = t.meta, t.meta["config"]
+        where = meta.get("run", {})
+        return cls(
+            t, tuple(config["concepts"]), meta["concept_names"], tuple(float(s) for s in config["strengths"]),
+            tuple(config["prompts"]), config["max_new_tokens"], tuple(config["chosen"]), config["recipe"],
+            tuple(meta["settings"]), meta["human"], meta["features"], meta["layer"], meta.get("n_layers"),
+            config.get("chapter", {}).get("sae", {}).get("d_sae"), meta.get("n_generations"),
+            meta.get("generation_s"), meta.get("total_s"), meta.get("median_norm"), where.get("device", ""),
+            where.get("device_name", ""), where.get("torch", ""), meta.get("transformers", ""),
+            search, dose, first_held_out)
+
+
+def runs(config: SteeringConfig | None = None) -> SteeringRuns:
+    """The chapter's steering run (from the cache when nothing changed) and its records."""
+    return SteeringRuns.from_timeline(run(config or book_config()), search_record(), latest_record("dose"),
+                                      latest_record("first-held-out"))
