@@ -17,7 +17,8 @@ def main() -> None:
     from explainers.device import describe, pick
     from explainers.lm.stages import book_config
     from explainers.real_model.random_weights import control_config, summary
-    from explainers.real_model.train import runs
+    from explainers.lm.stages import train
+    from explainers.real_model.train import analyse
     from explainers.recorder import write_record
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -25,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     config = control_config(book_config())
-    trained, analysis, _ = runs(config)
+    trained, analysis = train(config), analyse(config)
     result = {"summary": summary(trained, analysis), "layer": config.activations.layer,
               "seconds": {"collect": trained.meta["collect_wall_s"], "sae": trained.meta["train_s"],
                           "analysis": analysis.meta["analysis_s"]},

@@ -13,13 +13,13 @@ from pathlib import Path
 
 def main() -> None:
     from explainers.recorder import write_record
-    from explainers.steering.train import runs
+    from explainers.steering.train import book_config, run
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("."))
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    meta = runs().meta
+    meta = run(book_config()).meta
     keep = ("concept", "method", "strength", "mentions", "mention_fraction", "mention_interval", "loss",
             "loss_interval", "repetition", "repetition_interval", "texts")
     result = {"config": meta["config"], "features": meta["features"], "human": meta["human"],

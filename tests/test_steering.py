@@ -240,7 +240,7 @@ def test_chart_marks_mentions_and_draws_the_unsteered_and_the_human_loss():
 
 @pytest.fixture(scope="module")
 def steered():
-    return steering.runs()
+    return steering.run(steering.book_config())
 
 
 def test_book_run_answers_the_held_out_prompts_and_scores_every_setting(steered):

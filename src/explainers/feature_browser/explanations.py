@@ -19,7 +19,7 @@ def corpus_words(strings: list[str], unique_of_row: np.ndarray, starts: np.ndarr
     """Each token row's word as ``explain.token_words`` reads it, item by item (``starts``: each item's
     first row), as an id into the returned list of distinct words. ``strings[unique_of_row[r]]`` is row
     r's token as text. A word is the lowercase letters of the tokens from one word start to the next."""
-    letters = np.array(["".join(explain._LETTERS.findall(s.lower())) for s in strings], dtype=object)
+    letters = np.array(["".join(explain.LETTERS.findall(s.lower())) for s in strings], dtype=object)
     starts_alpha = np.array([s[:1].isalpha() for s in strings], dtype=bool)
     ends_alpha = np.array([s[-1:].isalpha() for s in strings], dtype=bool)
     u = unique_of_row

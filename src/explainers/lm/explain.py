@@ -22,7 +22,7 @@ N_WORDS = 3  # words in an explanation
 CATEGORY_SHARE = 0.5  # a category is named when at least this share of the peak words belong to it
 EVAL_TOP, EVAL_RANDOM = 10, 10  # held-out items a score is measured on
 
-_LETTERS = re.compile(r"[a-z]+")
+LETTERS = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def token_words(tokens: list[str]) -> np.ndarray:
     start = 0
     for j in range(1, len(tokens) + 1):
         if j == len(tokens) or not tokens[j][:1].isalpha() or not tokens[j - 1][-1:].isalpha():
-            word = "".join(_LETTERS.findall("".join(tokens[start:j]).lower()))
+            word = "".join(LETTERS.findall("".join(tokens[start:j]).lower()))
             words[start:j] = word
             start = j
     return words

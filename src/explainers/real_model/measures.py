@@ -8,9 +8,8 @@ import torch
 from ..lm.activations import bos_id, padded
 from ..lm.edit import edited_residual
 from ..progress import bar
-from ..sae_measures import ce_loss_recovered, dead_fraction, dense_fraction
+from ..sae_measures import DENSE_THRESHOLD, ce_loss_recovered, dead_fraction, dense_fraction
 
-DENSE_CUTOFF = 0.1  # a latent firing on more than 10 % of tokens counts as dense (the usual cut-off)
 POSITION_BINS = (2, 5, 17, 10_000)  # the clean loss by the predicted token's position in its item: 2–4, 5–16, 17 on
 
 
@@ -20,7 +19,7 @@ def standard_measures(run, lm, device, eval_items: int) -> dict:
     density = run.codes.density(np.flatnonzero(keep))
     sae = run.sae(device)
     out = {"l0": run.codes.l0(held), "dead_fraction": float(dead_fraction(density)),
-           "dense_fraction": float(dense_fraction(density, DENSE_CUTOFF)), "dense_cutoff": DENSE_CUTOFF,
+           "dense_fraction": float(dense_fraction(density)), "dense_cutoff": DENSE_THRESHOLD,
            "held_out_tokens": int(len(held)), "density_tokens": int(keep.sum()),
            "explained_variance": held_out_explained_variance(sae, acts["resid"], held, run.codes, device)}
     # next-token loss on held-out items of general text (WordNet and fortunes)

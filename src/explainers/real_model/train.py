@@ -11,7 +11,6 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
@@ -20,7 +19,7 @@ from ..device import describe, pick
 from ..lm import corpus, explain, wordnet
 from ..lm.activations import bos_id, model_files
 from ..lm.model import load, reinitialise
-from ..lm.stages import ChapterConfig, LanguageRun, book_config, stages, tiny_config, train
+from ..lm.stages import ChapterConfig, LanguageRun, stages, tiny_config, train
 from ..recorder import latest_record
 from ..timeline import Timeline
 from .compare import BOOTSTRAP, TOP_SHARE, Problem, detection, matched, specificity
@@ -31,25 +30,14 @@ from .pools import KINDS, direction_values, item_max_pools, residual_directions
 from .written import (control_test, controls, feature_card, held_out_aucs, pet_features, polysemantic_neuron,
                       related, written_test)
 
-__all__ = ["runs", "analyse", "tiny_config", "RealModelRuns"]
+__all__ = ["analyse", "recorded", "tiny_config", "train"]
 RANDOM_UNITS = 128  # units drawn from each pool for the interpretability test (neurons: the store's own)
 RECORDS = Path(__file__).resolve().parent / "records"
 
 
-class RealModelRuns(NamedTuple):
-    trained: Timeline  # the SAE's training run
-    analysis: Timeline  # everything measured with it
-    records: dict  # runs too long for a build, recorded with their device and date (``records/``)
-
-
 def recorded() -> dict:
+    """The runs too long for a build, recorded with their device and date (``records/``)."""
     return {"scale": latest_record(RECORDS, "sae-scale"), "random_weights": latest_record(RECORDS, "random-weights")}
-
-
-def runs(config: ChapterConfig | None = None) -> RealModelRuns:
-    """The chapter's runs, from the cache when nothing changed, and its records."""
-    config = config or book_config()
-    return RealModelRuns(train(config), analyse(config), recorded())
 
 
 # --- helpers --------------------------------------------------------------------------------------------
@@ -73,7 +61,7 @@ def words_by_token(strings: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 def word_forms(texts: list[str]) -> list[set[str]]:
     """Each text's words and the forms its plurals may come from (``explain.base_forms``)."""
-    return [{form for w in set(explain._LETTERS.findall(text.lower())) for form in explain.base_forms(w)}
+    return [{form for w in set(explain.LETTERS.findall(text.lower())) for form in explain.base_forms(w)}
             for text in texts]
 
 

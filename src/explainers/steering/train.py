@@ -102,10 +102,6 @@ def tiny_config() -> SteeringConfig:
                           recipe=Recipe(rule="output", candidates=4))
 
 
-def runs(config: SteeringConfig | None = None) -> Timeline:
-    return run(config or book_config())
-
-
 # --- what to steer with ----------------------------------------------------------------------------
 
 def mean_difference(resid: np.ndarray, rows: np.ndarray, labels: np.ndarray, concept: str) -> np.ndarray:
