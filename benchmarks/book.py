@@ -71,6 +71,7 @@ def fresh_clone(keep: bool = False) -> None:
     """A new user's `make book`: clone this commit beside ../shared, install, build cold, build again.
     ``keep``: leave the clone (to run its tests next, as CI would)."""
     work = Path(tempfile.mkdtemp(prefix="book-clone-"))
+    work.chmod(0o755)  # readable by other users, as a checkout is (the install tests run make as one)
     print(f"clone of {subprocess.run(['git', '-C', str(ROOT), 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()} in {work / 'main'}")
     try:
         clone = work / "main"
