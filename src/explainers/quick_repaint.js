@@ -80,21 +80,30 @@
     patched.plots++;
   }
 
+  // Every renderer view of the plots' views.
+  function* rendererViews(views) {
+    for (const view of views) yield* (view.renderer_views ? view.renderer_views.values() : []);
+  }
+
+  // The nearest prototype above `object` that passes `test`, or null.
+  function prototypeWhere(object, test) {
+    let proto = object ? Object.getPrototypeOf(object) : null;
+    while (proto && !test(proto)) proto = Object.getPrototypeOf(proto);
+    return proto;
+  }
+  const named = (name) => (proto) => Boolean(proto.constructor && proto.constructor.__name__ === name);
+  const owns = (name) => (proto) => Object.prototype.hasOwnProperty.call(proto, name);
+
   // The prototype that owns Bokeh's CSS-variable lookup of visual properties, found from a renderer.
   function skipCssLookups(views) {
     if (patched.cssLookups) return;
-    for (const view of views) {
-      for (const renderer of view.renderer_views ? view.renderer_views.values() : []) {
-        for (const visual of Object.values(renderer.visuals || {})) {
-          let proto = visual && Object.getPrototypeOf(visual);
-          while (proto && !Object.prototype.hasOwnProperty.call(proto, "_get_css_value")) {
-            proto = Object.getPrototypeOf(proto);
-          }
-          if (proto) {
-            proto._get_css_value = () => "";
-            patched.cssLookups = true;
-            return;
-          }
+    for (const renderer of rendererViews(views)) {
+      for (const visual of Object.values(renderer.visuals || {})) {
+        const proto = prototypeWhere(visual, owns("_get_css_value"));
+        if (proto) {
+          proto._get_css_value = () => "";
+          patched.cssLookups = true;
+          return;
         }
       }
     }
@@ -114,17 +123,12 @@
 
   function quickMarkers(views) {
     if (patched.markers) return;
-    for (const view of views) {
-      for (const renderer of view.renderer_views ? view.renderer_views.values() : []) {
-        let proto = renderer.glyph && Object.getPrototypeOf(renderer.glyph);
-        while (proto && !(proto.constructor && proto.constructor.__name__ === "MarkerView")) {
-          proto = Object.getPrototypeOf(proto);
-        }
-        if (proto && Object.prototype.hasOwnProperty.call(proto, "_mask_data")) {
-          proto._mask_data = markerInView;
-          patched.markers = true;
-          return;
-        }
+    for (const renderer of rendererViews(views)) {
+      const proto = prototypeWhere(renderer.glyph, named("MarkerView"));
+      if (proto && owns("_mask_data")(proto)) {
+        proto._mask_data = markerInView;
+        patched.markers = true;
+        return;
       }
     }
   }
@@ -133,40 +137,38 @@
   // `position` sheet.
   function steadyStyleSheets(views) {
     if (patched.styleSheets) return;
-    for (const view of views) {
-      for (const renderer of view.renderer_views ? view.renderer_views.values() : []) {
-        let proto = renderer.position && Object.getPrototypeOf(renderer.position);
-        while (proto && !Object.prototype.hasOwnProperty.call(proto, "_update")) proto = Object.getPrototypeOf(proto);
-        if (proto && renderer.position.el instanceof root.HTMLStyleElement) {
-          const write = proto._update;
-          proto._update = function (css) {
-            if (this.el.textContent !== css) write.call(this, css);
-          };
-          patched.styleSheets = true;
-          return;
-        }
+    for (const renderer of rendererViews(views)) {
+      const proto = prototypeWhere(renderer.position, owns("_update"));
+      if (proto && renderer.position.el instanceof root.HTMLStyleElement) {
+        const write = proto._update;
+        proto._update = function (css) {
+          if (this.el.textContent !== css) write.call(this, css);
+        };
+        patched.styleSheets = true;
+        return;
       }
     }
+  }
+
+  // The GlyphRendererView prototype, found from the first renderer with a glyph.
+  function glyphRendererPrototype(views) {
+    for (const renderer of rendererViews(views)) {
+      const proto = renderer.glyph ? prototypeWhere(renderer, named("GlyphRendererView")) : null;
+      if (proto) return proto;
+    }
+    return null;
   }
 
   // GlyphRendererView.update_position places the renderer's element (for its context menu) at its bbox.
   function steadyGlyphElements(views) {
     if (patched.glyphElements) return;
-    for (const view of views) {
-      for (const renderer of view.renderer_views ? view.renderer_views.values() : []) {
-        let proto = renderer.glyph ? Object.getPrototypeOf(renderer) : null;
-        while (proto && !(proto.constructor && proto.constructor.__name__ === "GlyphRendererView")) {
-          proto = Object.getPrototypeOf(proto);
-        }
-        if (proto && typeof proto.update_position === "function") {
-          const place = proto.update_position;
-          proto.update_position = function () {
-            if (this.model.context_menu != null) place.call(this);
-          };
-          patched.glyphElements = true;
-          return;
-        }
-      }
+    const proto = glyphRendererPrototype(views);
+    if (proto && typeof proto.update_position === "function") {
+      const place = proto.update_position;
+      proto.update_position = function () {
+        if (this.model.context_menu != null) place.call(this);
+      };
+      patched.glyphElements = true;
     }
   }
 
@@ -175,17 +177,7 @@
   // hover glyph, a mute or an interaction, _paint draws with the glyph view alone.
   function drawnGlyphOnly(views) {
     if (patched.drawnGlyphOnly) return;
-    let proto = null;
-    for (const view of views) {
-      for (const renderer of view.renderer_views ? view.renderer_views.values() : []) {
-        let candidate = renderer.glyph ? Object.getPrototypeOf(renderer) : null;
-        while (candidate && !(candidate.constructor && candidate.constructor.__name__ === "GlyphRendererView")) {
-          candidate = Object.getPrototypeOf(candidate);
-        }
-        if (candidate) { proto = candidate; break; }
-      }
-      if (proto) break;
-    }
+    const proto = glyphRendererPrototype(views);
     const names = ["set_data", "set_visuals", "map_data", "_paint"];
     if (!proto || !names.every((name) => typeof proto[name] === "function")) return;
     const full = Object.fromEntries(names.map((name) => [name, proto[name]]));
