@@ -27,7 +27,7 @@ import torch
 from ..cache import cached
 from ..device import describe, pick
 from ..lm import corpus
-from ..lm.activations import model_files
+from ..lm.activations import batches, model_files
 from ..lm.detection import auc
 from ..lm.edit import edited_residual
 from ..lm.model import load
@@ -236,17 +236,11 @@ def answer_losses(lm, prompt_ids: list[list[int]], answers: list[list[int]], bat
     """The unsteered model's mean next-token loss on each answer, given its prompt (nan if empty). Each
     distinct (prompt, answer) pair is scored once, however often it recurs (the unsteered answers in every
     setting, weak edits that change nothing), in batches of similar length."""
-    pairs = {(tuple(p), tuple(a)) for p, a in zip(prompt_ids, answers) if a}
-    ordered = sorted(pairs, key=lambda pair: (len(pair[0]) + len(pair[1]), pair))
-    losses, batch, width = {}, [], 0
-    for pair in ordered + [None]:
-        wider = 0 if pair is None else max(width, len(pair[0]) + len(pair[1]))
-        if batch and (pair is None or wider * (len(batch) + 1) > batch_tokens):
-            losses.update(zip(batch, batch_losses(lm, batch)))
-            batch, wider = [], 0 if pair is None else len(pair[0]) + len(pair[1])
-        if pair is not None:
-            batch.append(pair)
-            width = wider
+    pairs = sorted({(tuple(p), tuple(a)) for p, a in zip(prompt_ids, answers) if a})
+    losses = {}
+    for group in batches([len(p) + len(a) for p, a in pairs], batch_tokens):
+        batch = [pairs[i] for i in group]
+        losses.update(zip(batch, batch_losses(lm, batch)))
     return [losses[(tuple(p), tuple(a))] if a else float("nan") for p, a in zip(prompt_ids, answers)]
 
 
