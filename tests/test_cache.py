@@ -92,3 +92,21 @@ def test_key_changes_when_a_data_file_changes(tmp_path):
 def test_timeline_rejects_frames_of_different_lengths():
     with pytest.raises(ValueError):
         Timeline(frames={"a": np.zeros(3), "b": np.zeros(4)})
+
+
+def test_a_stored_timeline_maps_back_equal_and_writes_to_it_stay_in_memory(tmp_path):
+    big = np.arange(cache.MAP_FROM_BYTES // 2, dtype=np.float32).reshape(-1, 64)  # mapped, not read
+    timeline = Timeline(frames={"step": np.arange(3)},
+                        fixed={"big": big, "fortran": np.asfortranarray(np.eye(3, 5)), "scalar": np.float32(2.5),
+                               "empty": np.zeros((0, 4), dtype=np.int16), "words": np.array(["a", "bc"])},
+                        meta={"note": "ü"})
+    path = tmp_path / "run.npz"
+    cache.save(path, timeline)
+    loaded = cache.load(path)
+    with np.load(path) as stored:
+        for name, array in loaded.to_arrays().items():
+            assert array.dtype == stored[name].dtype and array.shape == stored[name].shape, name
+            np.testing.assert_array_equal(array, stored[name], err_msg=name)
+    assert loaded.meta == {"note": "ü"}
+    loaded["big"][0, 0] = -1.0
+    assert cache.load(path)["big"][0, 0] == 0.0, "a write to a loaded array must not reach the stored file"

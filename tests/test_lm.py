@@ -201,6 +201,21 @@ def test_topk_sae_keeps_k_latents_and_recovers_sparse_data_built_from_its_own_di
     assert float(explained_variance(x, sae(x))) == pytest.approx(1.0, abs=1e-6)
 
 
+def test_decoding_the_k_kept_pairs_equals_decoding_the_dense_code():
+    torch.manual_seed(1)
+    sae = TopKSAE(d_in=24, d_sae=96, k=5)
+    with torch.no_grad():
+        sae.b_enc.normal_()
+        sae.b_dec.normal_()
+        sae.scale.fill_(1.7)
+        x = torch.randn(40, 24)
+        top = sae.pre_acts(x).topk(5, dim=-1)
+        dense = sae(x)
+        assert torch.allclose(sae.reconstruct(x), dense, atol=1e-5)
+        assert torch.allclose(sae.decode_top(top.indices.short(), top.values), dense, atol=1e-5)
+        assert not torch.allclose(sae.decode_top(top.indices.flip(-1), top.values), dense, atol=1e-3)
+
+
 def test_auc_matches_the_rank_definition_with_ties():
     scores = np.array([[0.0, 1.0], [0.0, 2.0], [1.0, 2.0], [3.0, 0.5]])
     positive = np.array([False, False, True, True])
@@ -274,3 +289,18 @@ def test_bootstrap_aucs_equal_each_resamples_own_auc_with_ties():
     assert np.isnan(got[0])
     expected = [roc_auc_score(positive[d], scores[d]) for d in draws[1:]]
     np.testing.assert_allclose(got[1:], expected, atol=1e-12)
+
+
+def test_item_max_skips_bos_and_padding_with_or_without_a_masked_copy():
+    from explainers.lm.activations import item_max
+
+    acts = torch.randn(3, 6, 4).bfloat16()
+    acts[:, 0] = 100.0  # the BOS, an attention sink: never an item's maximum
+    full = torch.ones(3, 6, dtype=torch.bool)
+    full[:, 0] = False
+    assert torch.equal(item_max(acts, full), acts[:, 1:].amax(dim=1))
+    padded = full.clone()
+    padded[1, 4:] = False
+    acts[1, 4:] = 50.0  # padding after the second item's last token
+    expected = torch.stack([acts[0, 1:].amax(0), acts[1, 1:4].amax(0), acts[2, 1:].amax(0)])
+    assert torch.equal(item_max(acts, padded), expected)

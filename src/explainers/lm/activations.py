@@ -95,7 +95,8 @@ class Recorder:
         self.lm, self.layer, mlp_width = lm, layer, lm.mlp_width
         self.resid = None
         self.mask = None  # [batch, seq] bool: real tokens, BOS excluded
-        self.neuron_max = None  # [batch, n_layers, mlp_width], or None when not wanted
+        self.neuron_max = None  # [wanted rows, n_layers, mlp_width], or None when no row is wanted
+        self.wanted = None  # [batch] bool: the rows whose item a detection test reads; None: every row
         self.picked = None  # [batch, seq, n_random]
         layers = list(lm.layers)[:layer]
         self.by_layer = [np.flatnonzero(neuron_ids // mlp_width == i) for i in range(len(layers))]
@@ -114,7 +115,10 @@ class Recorder:
             if len(self.by_layer[i]):
                 self.picked[:, :, torch.from_numpy(self.by_layer[i])] = acts[..., self.index[i].to(acts.device)].to(self.picked.dtype)
             if self.neuron_max is not None:
-                self.neuron_max[:, i] = acts.masked_fill(~self.mask[..., None], float("-inf")).max(dim=1).values
+                if self.wanted is None:
+                    self.neuron_max[:, i] = item_max(acts, self.mask)
+                else:
+                    self.neuron_max[:, i] = item_max(acts[self.wanted], self.mask[self.wanted])
         return hook
 
     def __enter__(self):
@@ -125,6 +129,14 @@ class Recorder:
         for handle in self.handles:
             handle.remove()
         return self.capture.__exit__(*exc)
+
+
+def item_max(acts: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Each row's largest activation over its real tokens: ``acts`` [rows, seq, width], ``mask`` [rows, seq].
+    Items batched together are mostly of one length, and then no masked copy is needed."""
+    if mask[:, 1:].all() and not mask[:, 0].any():
+        return acts[:, 1:].amax(dim=1)
+    return acts.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)
 
 
 def run_blocks(lm, ids: torch.Tensor, attention: torch.Tensor | None = None):
@@ -216,7 +228,8 @@ def record_batch(lm, recorder, group, encoded, lengths, starts, detected, detect
     recorder.mask[:, 0] = False
     recorder.picked = torch.zeros((*ids.shape, neuron_tokens.shape[1]), device=device)
     wanted = detected[group]
-    recorder.neuron_max = (torch.zeros((len(group), config.layer, lm.mlp_width), device=device)
+    recorder.wanted = None if wanted.all() else torch.from_numpy(wanted).to(device)
+    recorder.neuron_max = (torch.zeros((int(wanted.sum()), config.layer, lm.mlp_width), device=device)
                            if wanted.any() else None)
     run_blocks(lm, ids.to(device), attention.to(device))
     out = recorder.resid.float().cpu().numpy()
@@ -226,7 +239,7 @@ def record_batch(lm, recorder, group, encoded, lengths, starts, detected, detect
         resid[span] = out[j, 1:lengths[i] + 1]
         neuron_tokens[span] = picked[j, 1:lengths[i] + 1]
     if wanted.any():
-        neuron_max[detection_row[group[wanted]]] = recorder.neuron_max[torch.from_numpy(wanted)].cpu().numpy()
+        neuron_max[detection_row[group[wanted]]] = recorder.neuron_max.cpu().numpy()
 
 
 @cached(data=model_files)

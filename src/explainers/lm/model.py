@@ -7,6 +7,8 @@ imported (its ``__init__`` imports that absent runtime): ``find_spec`` locates i
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,8 +116,9 @@ def load(source: str | Path | None = None, device=None, dtype: str = "float32") 
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # GGUF dequantization logs at warning level
     try:
-        tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **kwargs)
+        with one_gguf_parse():
+            tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **kwargs)
     finally:
         hf_logging.set_verbosity(verbosity)
     if copy is not None and kwargs:
@@ -125,6 +128,26 @@ def load(source: str | Path | None = None, device=None, dtype: str = "float32") 
     config = model.config
     return LanguageModel(model, tokenizer, label, config.num_hidden_layers, config.hidden_size,
                          config.intermediate_size)
+
+
+@contextlib.contextmanager
+def one_gguf_parse():
+    """While a GGUF file loads, it is parsed once and gguf's map of tensor names is built once.
+    transformers parses the file for the tokenizer, again for the config and again for the weights, and
+    builds the name map afresh for every submodule of the model (hundreds of times); on two cores that
+    is most of a first load. The reader only reads the file, and the map depends only on the
+    architecture and the number of blocks."""
+    try:
+        import gguf
+    except ImportError:  # not a GGUF load's concern: transformers names what is missing
+        yield
+        return
+    originals = gguf.GGUFReader, gguf.get_tensor_name_map
+    gguf.GGUFReader, gguf.get_tensor_name_map = (functools.lru_cache(maxsize=None)(f) for f in originals)
+    try:
+        yield
+    finally:
+        gguf.GGUFReader, gguf.get_tensor_name_map = originals
 
 
 def save_copy(model, tokenizer, folder: Path) -> None:

@@ -59,6 +59,18 @@ class TopKSAE(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
+    def decode_top(self, indices: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """``decode`` of codes given as their ``k`` (latent, value) pairs: k rows of the decoder summed,
+        not a product with all ``d_sae`` of them (the same sum, rounded in another order)."""
+        summed = nn.functional.embedding_bag(indices.long(), self.W_dec, per_sample_weights=values.to(self.W_dec.dtype),
+                                             mode="sum")
+        return (summed + self.b_dec) / self.scale
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """``forward`` through ``decode_top``: for measuring, where no gradient flows."""
+        top = self.pre_acts(x).topk(self.k, dim=-1)
+        return self.decode_top(top.indices, top.values)
+
     @torch.no_grad()
     def normalise_decoder(self):
         self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8)
@@ -114,7 +126,7 @@ def log_step(curves: dict, sae: TopKSAE, step: int, config: SAEConfig, numbers: 
     curves["density"].append(density)
     if held_out is not None:
         h = held_out.to(sae.W_dec.device)
-        curves["held_out_explained_variance"].append(float(explained_variance(h, sae(h))))
+        curves["held_out_explained_variance"].append(float(explained_variance(h, sae.reconstruct(h))))
     else:
         curves["held_out_explained_variance"].append(float("nan"))
 

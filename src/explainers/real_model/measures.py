@@ -66,7 +66,8 @@ def held_out_explained_variance(sae, resid: np.ndarray, rows: np.ndarray, codes,
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
         x = torch.from_numpy(resid[part].astype(np.float32)).to(device)
-        x_hat = sae.decode(codes.dense(part).to(device))
+        at = torch.as_tensor(part, dtype=torch.long)
+        x_hat = sae.decode_top(codes.indices[at].to(device), codes.values[at].to(device))
         residual += float((x - x_hat).double().pow(2).sum())
         total += float(((resid[part].astype(np.float64) - mean) ** 2).sum())
     return 1 - residual / total

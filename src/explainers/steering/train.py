@@ -118,11 +118,20 @@ def promotion(decoder: np.ndarray, unembed: np.ndarray, word_ids: list[int]) -> 
     ``unembed`` is [vocab, width], with the final norm's gain already folded in. The mean and spread of a
     row's logits over the vocabulary come from the unembedding's mean and covariance, so the full
     [rows, vocab] logits are never formed."""
-    u = unembed.astype(np.float64)
-    d = decoder.astype(np.float64)
-    mean = d @ u.mean(0)
-    spread = np.sqrt(np.einsum("ij,jk,ik->i", d, np.cov(u, rowvar=False, bias=True), d))
-    return (((d @ u[word_ids].T) - mean[:, None]) / (spread[:, None] + 1e-12)).mean(1)
+    return LogitLens(decoder, unembed).raises(word_ids)
+
+
+class LogitLens:
+    """``promotion`` for many word lists: the rows' mean and spread over the vocabulary are computed once."""
+
+    def __init__(self, decoder: np.ndarray, unembed: np.ndarray):
+        self.u = unembed.astype(np.float64)
+        self.d = decoder.astype(np.float64)
+        self.mean = self.d @ self.u.mean(0)
+        self.spread = np.sqrt(((self.d @ np.cov(self.u, rowvar=False, bias=True)) * self.d).sum(1))
+
+    def raises(self, word_ids: list[int]) -> np.ndarray:
+        return (((self.d @ self.u[word_ids].T) - self.mean[:, None]) / (self.spread[:, None] + 1e-12)).mean(1)
 
 
 def choose_feature(train_auc: np.ndarray, raises: np.ndarray, min_auc: float = MIN_AUC) -> int:
@@ -355,12 +364,13 @@ def levers_from(run: LanguageRun, sae, codes, lm, concepts) -> Levers:
     gain = lm.model.model.norm.weight.detach().float().cpu().numpy()
     unembed = lm.model.get_output_embeddings().weight.detach().float().cpu().numpy() * gain
     rows, row_labels = written_rows(run)
+    lens = LogitLens(decoder, unembed)
     per_concept = {}
     for concept in concepts:
         word_ids = [lm.tokenizer(w, add_special_tokens=False).input_ids[0] for w in CONCEPT_WORDS[concept]]
         per_concept[concept] = {
             "train_auc": auc(feature_max[train_items], item_labels == concept),
-            "raises": promotion(decoder, unembed, word_ids), "word_ids": word_ids,
+            "raises": lens.raises(word_ids), "word_ids": word_ids,
             "direction": mean_difference(acts["resid"], rows, row_labels, concept).astype(np.float32),
             # how much of the SAE's training text is about the concept
             "training_tokens": int(np.sum(row_labels == concept)),
