@@ -12,6 +12,7 @@ from explainers.superposition.runs import runs as chapter_runs
 from explainers.superposition.geometry import (DEDICATED, NOT_REPRESENTED, OTHER, SUPERPOSITION, classify_phase,
                                                neighbour_angles, superposition as interference)
 from explainers.superposition.toy import every_input
+from explainers.timeline import display_frames
 
 
 @pytest.fixture(scope="session")
@@ -63,9 +64,10 @@ def test_shown_seed_is_the_lowest_loss_seed(runs):
     assert np.allclose(toy["loss"][-1], toy["final_loss"].min(axis=1))
 
 
-def test_toy_timeline_keeps_every_step_compactly(runs):
-    run = runs.toy.timeline
-    assert np.array_equal(run["step"], np.arange(toy.ToyConfig().steps + 1))
+def test_toy_timeline_keeps_the_shown_steps_compactly(runs):
+    run, config = runs.toy.timeline, toy.ToyConfig()
+    assert np.array_equal(run["step"], display_frames(config.steps + 1, config.max_frames))
+    assert run["step"][0] == 0 and run["step"][-1] == config.steps
     for name in ("W_columns", "b", "loss", "feature_norm", "superposition"):
         assert run[name].dtype == np.float32
     assert run["W_columns"].shape[1:] == (5, 5, 2)

@@ -49,7 +49,7 @@ def test_star_chart_arrows_carry_the_importance_colours_and_labels(runs, charts)
 
 
 def test_star_frames_source_holds_every_shown_frame_run_and_feature(runs, charts):
-    toy = runs.toy.timeline.thinned(100)  # the run keeps every step; the chart shows 100 of them
+    toy = runs.toy.timeline.thinned(100)  # the chart shows (at most) 100 frames of the run
     assert toy.n_frames == 100 and toy["step"][-1] == runs.toy.timeline["step"][-1]
     frames = next(s for s in _sources(charts["star"]) if "shared" in s.data and "y" in s.data)
     F, K, N, _ = toy["W_columns"].shape

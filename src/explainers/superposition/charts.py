@@ -86,7 +86,7 @@ def star_chart(toy, chart_id: str = STAR_ID, max_frames: int = 100) -> Chart:
     """Each feature's column of W as an arrow in the 2-D hidden space, scrubbable over training, one
     run per sparsity; beside it each feature's norm and how much it shares its direction. ``toy``: a
     ``runs.ToyRun``."""
-    shown = toy.timeline.thinned(max_frames)  # the run records every step; a reader scrubs through 100
+    shown = toy.timeline.thinned(max_frames)  # the run records 100 steps; a reader scrubs through them
     steps = shown["step"]
     W = finite(shown["W_columns"])  # (frame, sparsity, feature, 2)
     F, K, N, _ = W.shape

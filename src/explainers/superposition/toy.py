@@ -46,6 +46,7 @@ class ToyConfig:
     weight_decay: float = 1e-2  # AdamW's default: unused columns shrink to 0 instead of lingering
     eval_size: int = 4096  # fixed held-out inputs (shared by all instances) for the loss we report
     represented_norm: float = REPRESENTED_NORM  # ‖W_i‖ above this: feature i is represented
+    max_frames: int = 100  # steps recorded (evenly spread, the last included): what a reader scrubs through
 
 
 @dataclass
@@ -172,7 +173,7 @@ def train_toy_model(config: ToyConfig = ToyConfig()) -> Timeline:
     p = p.to(device)
     generator = torch.Generator().manual_seed(config.seed)
     held_out = (sample_features(p, config.eval_size, n, generator), None)
-    steps = np.arange(config.steps + 1)  # every step: the chart picks the frames it shows
+    steps = display_frames(config.steps + 1, config.max_frames)  # the steps the chart shows, and no others
     run = train_instances(
         init_weights(len(p), m, n, seeds).to(device), importance.expand(len(p), n).to(device),
         draw=lambda: (sample_features(p, config.batch_size, n, generator), None), evaluate=held_out,
