@@ -38,29 +38,51 @@ def write_html(chart_id: str, folder: Path) -> Path:
     return path
 
 
-def write_pngs(html_files: list[Path], width: int = 1100) -> list[Path]:
-    """Screenshot each standalone file at its last frame (the finished run), in one browser."""
-    from playwright.sync_api import sync_playwright
+def write_pngs(html_files: list[Path], width: int = 1100, pages: int = 2) -> list[Path]:
+    """Screenshot each standalone file at its last frame (the finished run), in one browser with
+    ``pages`` tabs at work: much of a picture's time is spent waiting for its page to paint, and two
+    cores share the rest. The browser runs in a thread of its own, where no event loop is running."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     browser_path = chromium()
     if browser_path is None:
         raise RuntimeError(f"no Chromium found for the PNG copies; install one or set {CHROMIUM_ENV}")
-    pictures = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": 800}, device_scale_factor=2)
-        for html_file in html_files:
-            chart_id = html_file.stem
-            page.goto(html_file.resolve().as_uri() + f"#{chart_id}.step=999999999")
-            page.wait_for_function("() => window.ExplainersPlayer !== undefined || document.readyState === 'complete'")
-            page.wait_for_timeout(400)  # one more paint after the last frame's data arrived
-            png = html_file.with_suffix(".png")
-            with atomic_path(png) as tmp:
-                page.locator(f"#chart-{chart_id}").screenshot(path=str(tmp), type="png")
-            write_preview(png)
-            pictures.append(png)
-        browser.close()
-    return pictures
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, _pictures(list(html_files), browser_path, width, pages)).result()
+
+
+async def _pictures(html_files: list[Path], browser_path: str, width: int, pages: int) -> list[Path]:
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    todo = list(html_files)
+
+    async def tab(browser):
+        page = await browser.new_page(viewport={"width": width, "height": 800}, device_scale_factor=2)
+        while todo:
+            await _picture(page, todo.pop(0))
+        await page.close()
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+        try:
+            await asyncio.gather(*(tab(browser) for _ in range(max(1, min(pages, len(todo))))))
+        finally:
+            await browser.close()
+    return [html_file.with_suffix(".png") for html_file in html_files]
+
+
+async def _picture(page, html_file: Path) -> None:
+    chart_id = html_file.stem
+    await page.goto(html_file.resolve().as_uri() + f"#{chart_id}.step=999999999")
+    await page.wait_for_function("() => window.ExplainersPlayer !== undefined || document.readyState === 'complete'")
+    await page.wait_for_timeout(400)  # one more paint after the last frame's data arrived
+    png = html_file.with_suffix(".png")
+    with atomic_path(png) as tmp:
+        await page.locator(f"#chart-{chart_id}").screenshot(path=str(tmp), type="png")
+    write_preview(png)
 
 
 PREVIEW_WIDTH = 720  # px: the slides page's picture of a chart; the full PNG is a click away
