@@ -6,7 +6,9 @@ files, and, for benchmarks, the machine. Change any of them and the run is recom
 a rebuild retrains nothing.
 
 Files are written atomically (a temporary file, then ``os.replace``), so an interrupted build leaves
-either the old entry or none. A file that cannot be read back whole is recomputed, not trusted.
+either the old entry or none. A file that is not a whole entry (no zip directory, a member shorter than
+its header says) is recomputed, not trusted. An entry's arrays are mapped from its file, not read: a stage
+pays only for the arrays it touches.
 """
 from __future__ import annotations
 
