@@ -39,6 +39,10 @@ SCRUB_RUNS = 3
 
 
 NOTEBOOK_TIME = re.compile(r"book/([\w-]+)\.md: Executed notebook in ([\d.]+) seconds")
+# The notebooks that run or read the language-model pipeline (whichever comes first computes it), and the
+# time both language-model chapters may take cold on two cores (the steering and real-model issues)
+LM_NOTEBOOKS = ("feature-browser", "real-model", "steering")
+LM_GOAL_S = 420
 STEP_TIME = re.compile(r"\[explainers\] (slide copies|feature browser data) in ([\d.]+) seconds")
 
 
@@ -88,6 +92,8 @@ def fresh_clone(keep: bool = False) -> None:
         print(f"fresh clone, `make book`: {installs + cold:6.1f} s (goal 600 s)")
         print(f"    {'installs (make setup)':34s} {installs:6.1f} s")
         show_build("  cold build", cold, parts)
+        lm = sum(parts.get(f"notebook {name}", 0.0) for name in LM_NOTEBOOKS)
+        print(f"  language-model notebooks ({', '.join(LM_NOTEBOOKS)}): {lm:6.1f} s (goal {LM_GOAL_S} s)")
         show_build("warm rebuild (no change)", *build(None, cache, clone))
     finally:
         if not keep:
