@@ -7,7 +7,7 @@ import html
 from ..markup import Html
 
 # Token shading: red for positive activations, blue for negative; alpha carries the size, so the text
-# stays readable on the light page, the dark page and the theme's light output panel alike.
+# stays readable on the light page and the dark page alike.
 STYLE = """<style>
 .lm-tokens { line-height: 1.9; font-size: 0.95em; margin: 0.2rem 0; }
 .lm-tokens span.t { border-radius: 3px; padding: 1px 0; white-space: pre-wrap; }
@@ -21,10 +21,6 @@ STYLE = """<style>
 .lm-card h4 { color: inherit; }
 .lm-scroll { overflow-x: auto; }
 table.lm-table td, table.lm-table th { padding: 0.2rem 0.5rem; }
-/* in dark mode the theme boxes HTML outputs in a light panel: ours follow the page instead */
-html[data-theme=dark] .bd-content div.cell_output .text_html:has(div.lm-html) {
-  background-color: transparent; color: inherit; padding: 0;
-}
 table.lm-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 </style>"""
 
