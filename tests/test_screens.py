@@ -199,3 +199,17 @@ def test_legend_lists_no_entry_that_cannot_draw_its_swatch(browser, site_url, pa
         assert visit.problems == []
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("page_name", [p for p in toc_pages() if "cell_output" in (SITE / p).read_text()]
+                         if SITE.exists() else [])
+def test_html_outputs_sit_on_the_dark_page_not_in_a_light_panel(browser, site_url, page_name):
+    """The theme boxes notebook HTML in a light panel in dark mode; the book's outputs follow the page, so
+    their headings, code and links, drawn in the dark theme's light ink, stay readable."""
+    visit = open_page(browser, f"{site_url}/{page_name}", viewport=(1280, 800), color_scheme="dark")
+    try:
+        panels = visit.page.evaluate("[...document.querySelectorAll('.bd-content div.cell_output .text_html')]"
+                                     ".map(o => getComputedStyle(o).backgroundColor)")
+        assert [c for c in panels if c not in ("rgba(0, 0, 0, 0)", "transparent")] == [], page_name
+    finally:
+        visit.page.context.close()
