@@ -91,7 +91,7 @@ def main() -> None:
     write()
 
     started = time.perf_counter()
-    steered = steering.run(steer_config)
+    steered = steering.measure(steer_config)  # measured, never read from a record
     record["stages_s"]["steering"] = round(time.perf_counter() - started, 2)
     record["steering"] = {"features": steered.meta["features"],
                           "settings": [{k: s[k] for k in ("concept", "method", "strength", "mention_fraction", "loss",

@@ -1,6 +1,6 @@
-"""Write the steering chapter's run (as the book's settings make it, from the cache when the book was built)
-as a record: every setting's mentions, loss and repetition on the held-out prompts, the people's answers,
-the chosen strengths and the features.
+"""Record the steering chapter's held-out run (as the book's settings make it, from the cache when the book
+was built) with the fingerprint of what it was made from, so that a build with the same SAE, codes, code,
+settings and libraries reads it instead of generating the answers again (``steering.recorded``).
 
     python benchmarks/steering_run.py --out src/explainers/steering/records/
 """
@@ -12,20 +12,22 @@ from pathlib import Path
 
 
 def main() -> None:
+    from explainers.cache import key_for
+    from explainers.lm.activations import model_files
     from explainers.recorder import write_record
-    from explainers.steering.train import book_config, run
+    from explainers.steering import recorded
+    from explainers.steering.train import book_config, measure
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("."))
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    meta = run(book_config()).meta
-    keep = ("concept", "method", "strength", "mentions", "mention_fraction", "mention_interval", "loss",
-            "loss_interval", "repetition", "repetition_interval", "texts")
-    result = {"config": meta["config"], "features": meta["features"], "human": meta["human"],
-              "settings": [{k: s[k] for k in keep} for s in meta["settings"]], "layer": meta["layer"],
-              "run": meta["run"], "transformers": meta["transformers"]}
-    print("wrote", write_record("run", result, args.out, "python benchmarks/steering_run.py", load_before))
+    config = book_config()
+    done = measure(config)
+    inputs = recorded.fingerprint(config.chapter, key_for(measure, config, model_files(config.chapter.activations)))
+    path = write_record(recorded.KIND, recorded.as_record(done, inputs), args.out,
+                        "python benchmarks/steering_run.py", load_before)
+    print("wrote", path)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Steering: the edits, the feature rule, the measures, and the book's runs."""
+import dataclasses
 import subprocess
 import sys
 
@@ -360,3 +361,35 @@ def test_answer_losses_match_the_full_forward():
     positions = torch.arange(len(prompts[0]) - 1, len(prompts[0]) + len(answers[0]) - 1)
     expected = -torch.log_softmax(logits[positions], -1)[torch.arange(len(positions)), torch.tensor(answers[0])].mean()
     assert got[0] == pytest.approx(float(expected), abs=1e-4) and np.isnan(got[1])
+
+
+def test_a_recorded_run_is_read_only_by_a_build_made_from_exactly_what_it_was(tmp_path, monkeypatch):
+    """The page may show a recorded run instead of generating again, but only when the record was made
+    from this build's own SAE, codes, code, settings and libraries; any other build measures."""
+    import json
+
+    from explainers.cache import key_for
+    from explainers.lm.activations import model_files
+    from explainers.recorder import write_record
+    from explainers.steering import recorded
+
+    config = steering.tiny_config()
+    measured = steering.measure(config)
+    inputs = recorded.fingerprint(config.chapter, key_for(steering.measure, config, model_files(config.chapter.activations)))
+    path = write_record(recorded.KIND, recorded.as_record(measured, inputs), tmp_path, "the test's recorder", 0.0)
+    monkeypatch.setattr(steering, "RECORDS", tmp_path)
+
+    read = steering.run(config)
+    assert read.meta["recorded"]["command"] == "the test's recorder"
+    assert json.dumps(read.meta["settings"]) == json.dumps(measured.meta["settings"])
+    for concept in config.concepts:
+        assert np.array_equal(read[f"direction_{concept}"], measured[f"direction_{concept}"])
+    assert SteeringRuns.from_timeline(read).recorded["file"] == path.name
+
+    record = json.loads(path.read_text())
+    for name in ("sae_and_codes", "run_key", "torch"):  # another SAE, other code, another torch
+        other = dict(record, inputs=dict(record["inputs"], **{name: "something else"}))
+        path.write_text(json.dumps(other))
+        assert "recorded" not in steering.run(config).meta
+    assert recorded.fingerprint(config.chapter, "k") != recorded.fingerprint(
+        dataclasses.replace(config.chapter, sae=dataclasses.replace(config.chapter.sae, seed=1)), "k")

@@ -321,6 +321,17 @@ def first_held_out_summary(first: dict, names: dict) -> str:
             f"the record {first['provenance']['date'][:10]}-…-first-held-out.json.")
 
 
+def steer_source(provenance: dict | None) -> str:
+    """Where the page's run comes from: a record this build matched, or this build."""
+    if provenance is None:
+        return ("The run is cached: a rebuild with nothing changed reads it back, and a change to its code or "
+                "settings runs it again.")
+    return (f"The run is the record {provenance['file']} ({provenance['date'][:10]}, `{provenance['command']}`). "
+            "The build reads it because it was made from exactly this build's SAE and codes, the run's code and "
+            "settings and the same torch and transformers (their fingerprint is in the record); a build that "
+            "differs in any of them runs it again.")
+
+
 def facts(runs) -> dict:
     """The chapter's numbers and sentences, from its runs (``runs.SteeringRuns``; the records are optional)."""
     record, dose, first = runs.search, runs.dose, runs.first_held_out
@@ -346,6 +357,7 @@ def facts(runs) -> dict:
         "min_mention": f"{MIN_MENTION:.0%}", "repetition_margin": f"{REPETITION_MARGIN:g}",
         "steer_where": (f"{runs.device_name} ({runs.device}), torch {runs.torch_version}, "
                         f"transformers {runs.transformers_version}"),
+        "steer_source": Markdown(steer_source(runs.recorded)),
     }
     for c in steered:
         f = runs.features[c]

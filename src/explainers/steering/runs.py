@@ -1,6 +1,7 @@
 """The steering chapter's runs, as ``charts`` and ``facts`` read them (``runs()``), and a run small enough
-for tests (``tiny_config()``): the steering run itself (``train.run``, cached) and the records it stands
-on (the recipe search, the Golden Gate dose experiment, the first held-out run; ``records/``)."""
+for tests (``tiny_config()``): the steering run itself (``train.run``: a matching record, else measured
+and cached) and the records it stands on (the recipe search, the Golden Gate dose experiment, the first
+held-out run; ``records/``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class SteeringRuns(Runs):
     search: dict | None = None  # the recorded recipe search whose choices the run uses
     dose: dict | None = None  # the recorded dose experiment
     first_held_out: dict | None = None  # the first run on the held-out prompts, before the rule changed
+    recorded: dict | None = None  # the provenance of the record the run was read from; None: measured here
 
     @classmethod
     def from_timeline(cls, t: Timeline, search: dict | None = None, dose: dict | None = None,
@@ -52,7 +54,7 @@ class SteeringRuns(Runs):
             config.get("chapter", {}).get("sae", {}).get("d_sae"), meta.get("n_generations"),
             meta.get("generation_s"), meta.get("total_s"), meta.get("median_norm"), where.get("device", ""),
             where.get("device_name", ""), where.get("torch", ""), meta.get("transformers", ""),
-            search, dose, first_held_out)
+            search, dose, first_held_out, meta.get("recorded"))
 
 
 def runs(config: SteeringConfig | None = None) -> SteeringRuns:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..cache import cached
+from ..cache import cached, key_for
 from ..device import describe, pick
 from ..lm import corpus
 from ..lm.activations import batches, model_files
@@ -35,6 +35,7 @@ from ..lm.stages import ChapterConfig, LanguageRun, book_config as chapter_confi
 from ..lm.stages import tiny_config as tiny_chapter
 from ..progress import bar
 from ..timeline import Timeline
+from . import recorded
 from .words import CONCEPT_WORDS, HELD_OUT, METHODS, MIN_AUC, TRAINING, headline_strength, mentions
 
 RULES = ("detection", "logit_lens", "output")
@@ -433,8 +434,16 @@ def unsteered_answers(lm, prompt_ids, recipe: Recipe, max_new_tokens: int):
 
 # --- the chapter's run ---------------------------------------------------------------------------------
 
-@cached(data=lambda config: model_files(config.chapter.activations))
 def run(config: SteeringConfig) -> Timeline:
+    """The chapter's run: the recorded one (``records/*-steered.json``) where it was made with exactly this
+    build's SAE, codes, code, settings and libraries (``recorded.py``), else ``measure``d here."""
+    key = key_for(measure, config, model_files(config.chapter.activations))
+    return recorded.matching(RECORDS, recorded.fingerprint(config.chapter, key)) or measure(config)
+
+
+@cached(data=lambda config: model_files(config.chapter.activations))
+def measure(config: SteeringConfig) -> Timeline:
+    """Every concept x method x strength answered on the held-out prompts and scored."""
     device = pick()
     started = time.perf_counter()
     lm = load(config.chapter.activations.model, device, config.chapter.activations.dtype)
