@@ -216,6 +216,51 @@ def test_decoding_the_k_kept_pairs_equals_decoding_the_dense_code():
         assert not torch.allclose(sae.decode_top(top.indices.flip(-1), top.values), dense, atol=1e-3)
 
 
+@pytest.mark.parametrize("n_dead", [0, 7, 40])
+def test_the_sparse_training_step_has_the_dense_forms_losses_and_gradients(n_dead):
+    """The trainer's losses and gradients come from the kept (row, latent) pairs only; they must equal
+    those of the dense form written out: every latent's pre-activation, TopK as a mask, a product with
+    the whole decoder, and AuxK over the dead latents (all of them dead, some, none)."""
+    from explainers.lm.sae import kept_latents, step_losses
+
+    torch.manual_seed(2)
+    sae = TopKSAE(d_in=12, d_sae=40, k=3)
+    with torch.no_grad():
+        sae.b_enc.normal_(std=0.3)
+        sae.b_dec.normal_()
+        sae.scale.fill_(1.3)
+    xs = torch.randn(30, 12) * 1.3
+    dead = torch.zeros(40, dtype=torch.bool)
+    dead[torch.randperm(40)[:n_dead]] = True
+
+    def gradients(loss):
+        sae.zero_grad()
+        loss.backward()
+        return [p.grad.clone() for p in sae.parameters()]
+
+    def keep_top(pre, k):
+        top = pre.topk(k, dim=-1)
+        return torch.zeros_like(pre).scatter(-1, top.indices, top.values)
+
+    pre = torch.relu((xs - sae.b_dec) @ sae.W_enc + sae.b_enc)
+    error = xs - (keep_top(pre, 3) @ sae.W_dec + sae.b_dec)
+    mse = error.pow(2).sum(-1).mean() / xs.pow(2).sum(-1).mean()
+    aux = torch.zeros(())
+    if n_dead:
+        aux_hat = keep_top(pre.masked_fill(~dead, 0.0), min(8, n_dead)) @ sae.W_dec
+        target = error.detach()
+        aux = (aux_hat - target).pow(2).sum(-1).mean() / target.pow(2).sum(-1).mean()
+    dense = gradients(mse + 0.5 * aux)
+
+    kept_pre, top = kept_latents(sae, xs, 3)
+    sparse_mse, sparse_aux, _ = step_losses(sae, xs, kept_pre, top, dead, aux_k=8)
+    assert float(sparse_mse.detach()) == pytest.approx(float(mse.detach()), rel=1e-5)
+    assert float(sparse_aux.detach()) == pytest.approx(float(aux.detach()), rel=1e-5, abs=1e-7)
+    for name, want, got in zip([n for n, _ in sae.named_parameters()], dense, gradients(sparse_mse + 0.5 * sparse_aux)):
+        assert torch.allclose(got, want, atol=1e-6, rtol=1e-4), name
+    assert any(g.abs().sum() > 0 for g in dense)
+
+
 def test_auc_matches_the_rank_definition_with_ties():
     scores = np.array([[0.0, 1.0], [0.0, 2.0], [1.0, 2.0], [3.0, 0.5]])
     positive = np.array([False, False, True, True])
