@@ -8,8 +8,8 @@ gradient through the auxiliary AuxK loss, which asks them to explain what the li
 Inputs are scaled so that their mean squared norm equals the width (SAELens' normalisation), which
 makes one learning rate work across layers and models.
 
-The trainer takes its gradients from the kept (token, latent) pairs only, as Gao et al.'s sparse decoder
-kernel does: the losses and gradients of the dense form, at a fraction of its arithmetic on a CPU.
+The trainer takes its gradients from the kept (token, latent) pairs only: the losses and gradients of the
+dense form, at a fraction of its arithmetic.
 """
 from __future__ import annotations
 
