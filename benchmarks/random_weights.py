@@ -1,6 +1,6 @@
 """The real-model chapter's random-weights control: the whole pipeline (activations, SAE, detection,
 interpretation) on SmolLM2 with every weight re-initialised (``explainers.real_model.random_weights``).
-Writes one JSON record; on two CPU cores it takes about ten minutes.
+Writes one JSON record; on two CPU cores it takes about seven minutes.
 
     python benchmarks/random_weights.py --out src/explainers/real_model/records/
 """

@@ -1,6 +1,6 @@
 """What scale buys the real-model chapter's SAE: trained again on 1/16, 1/8, 1/4 and 1/2 of its training
 vectors (``explainers.real_model.scale``), each scored on the same held-out vectors. Writes one JSON
-record; on two CPU cores it takes about two minutes once the book's activations are cached.
+record; on two CPU cores it takes under a minute once the book's activations are cached.
 
     python benchmarks/sae_scale.py --out src/explainers/real_model/records/
 """

@@ -1,7 +1,7 @@
 """How much text about the Golden Gate Bridge the book's SAE would need to read before one of its features
 steers the model toward the bridge: the SAE trained again with doses of the model's own answers about the
 bridge, each dose's feature picked and steered by the chapter's recipe (see
-``explainers.steering.dose``). Writes one JSON record; on two CPU cores it takes about 15 minutes.
+``explainers.steering.dose``). Writes one JSON record; on two CPU cores it takes about 7 minutes.
 
     python benchmarks/steering_dose.py --out src/explainers/steering/records/
 """

@@ -5,7 +5,7 @@ feature rule (logit lens, detection, output score by intervention), clamp or add
 every position or the answer only, and a repetition penalty; each at a finer grid of strengths, scored
 against the human answers to the same prompts (see ``explainers.steering.search``). The later block's
 activations, SAE and codes are trained on first use (cached like the book's); on two CPU cores the whole
-search takes about 15 minutes.
+search takes about 13 minutes.
 
     python benchmarks/steering_search.py --out src/explainers/steering/records/
 """
