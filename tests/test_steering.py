@@ -225,6 +225,18 @@ def test_verdicts_report_the_strength_chosen_on_training_prompts_not_the_best_he
     assert (chosen["setting"]["concept"], chosen["setting"]["strength"], chosen["works"]) == ("dog", 2.0, True)
 
 
+def test_a_held_out_strength_that_passes_is_named_afterwards_without_changing_the_verdict():
+    from explainers.steering.facts import missed_strengths, verdict
+
+    result = _result({("dog", "feature"): [(0, 1), (0.75, 2.0), (0.25, 3.0)]}, {("dog", "feature"): 2.0})
+    assert "for dogs it did not" in verdict(result, "feature")
+    said = missed_strengths(result)
+    assert "changes no verdict" in said and "passes on the held-out prompts at 1× (3 of 4, loss 2.00)" in said
+    assert "training prompts had" not in said  # no search record: no training numbers to quote
+    passing = _result({("dog", "feature"): [(0, 1), (0.75, 2.0), (1.0, 2.4)]}, {("dog", "feature"): 2.0})
+    assert missed_strengths(passing) == ""  # the chosen strength works: nothing to add
+
+
 def test_chart_marks_mentions_and_draws_the_unsteered_and_the_human_loss():
     from bokeh.models import Span
 

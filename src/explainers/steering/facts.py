@@ -332,6 +332,38 @@ def steer_source(provenance: dict | None) -> str:
             "differs in any of them runs it again.")
 
 
+def missed_strengths(runs) -> str:
+    """Looked at afterwards, never a verdict: the held-out strengths at which a feature that failed at its
+    chosen strength passes the rule, with what the training prompts measured at those strengths."""
+    human, by, parts = runs.human, settings_by(runs), []
+    search = runs.search or {}
+    training = search.get("variants", {}).get("combined", {}).get("concepts", {})
+    for c in runs.concepts:
+        chosen = headline(runs, c, "feature")
+        if chosen is None or works(chosen, human):
+            continue
+        passing = [by[(c, "feature", float(x))] for x in runs.strengths
+                   if x > 0 and works(by[(c, "feature", float(x))], human)]
+        if not passing:
+            continue
+        name = runs.concept_names[c]
+        held = ", ".join(f"{s['strength']:g}× ({sum(s['mentions'])} of {len(s['mentions'])}, loss {_fmt(s['loss'])})"
+                         for s in passing)
+        text = f"the feature toward {name} passes on the held-out prompts at {held}"
+        at = {float(x["strength"]): x for x in training.get(c, {}).get("settings", [])}
+        shown = [x for x in [*(float(s["strength"]) for s in passing), float(chosen["strength"])] if x in at]
+        if len(shown) == len(passing) + 1:
+            text += (f"; on the {len(search['prompts'])} training prompts those strengths had "
+                     + ", ".join(f"{at[x]['mention_fraction']:.0%} mentions at loss {_fmt(at[x]['loss'])}" for x in shown[:-1])
+                     + f", and the chosen {shown[-1]:g}× had {at[shown[-1]]['mention_fraction']:.0%} at loss "
+                     f"{_fmt(at[shown[-1]]['loss'])}, against the people's {_fmt(search['human']['loss'])}")
+        parts.append(text)
+    if not parts:
+        return ""
+    return (" Looked at afterwards, which changes no verdict: " + "; ".join(parts) + ". The rule takes the "
+            "strength from the training prompts, and there the choice turned on a few answers.")
+
+
 def facts(runs) -> dict:
     """The chapter's numbers and sentences, from its runs (``runs.SteeringRuns``; the records are optional)."""
     record, dose, first = runs.search, runs.dose, runs.first_held_out
@@ -387,7 +419,7 @@ def facts(runs) -> dict:
             f"higher than the people's answers get from the model.{margin}")
     else:
         out["headline_summary"] = ("So on the held-out prompts no SAE feature steered by the rule: the measurements "
-                                   "above say which bar each one missed.")
+                                   "above say which bar each one missed." + missed_strengths(runs))
     if "golden_gate" in steered:
         out["bridge_result"] = bridge_result(runs)
     top = float(max(runs.strengths))
