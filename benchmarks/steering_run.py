@@ -12,11 +12,9 @@ from pathlib import Path
 
 
 def main() -> None:
-    from explainers.cache import key_for
-    from explainers.lm.activations import model_files
     from explainers.recorder import write_record
     from explainers.steering import recorded
-    from explainers.steering.train import book_config, measure
+    from explainers.steering.train import book_config, fingerprint, measure
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("."))
@@ -24,8 +22,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     config = book_config()
     done = measure(config)
-    inputs = recorded.fingerprint(config.chapter, key_for(measure, config, model_files(config.chapter.activations)))
-    path = write_record(recorded.KIND, recorded.as_record(done, inputs), args.out,
+    path = write_record(recorded.KIND, recorded.as_record(done, fingerprint(config)), args.out,
                         "python benchmarks/steering_run.py", load_before)
     print("wrote", path)
 

@@ -380,15 +380,13 @@ def test_a_recorded_run_is_read_only_by_a_build_made_from_exactly_what_it_was(tm
     from this build's own SAE, codes, code, settings and libraries; any other build measures."""
     import json
 
-    from explainers.cache import key_for
-    from explainers.lm.activations import model_files
     from explainers.recorder import write_record
     from explainers.steering import recorded
 
     config = steering.tiny_config()
     measured = steering.measure(config)
-    inputs = recorded.fingerprint(config.chapter, key_for(steering.measure, config, model_files(config.chapter.activations)))
-    path = write_record(recorded.KIND, recorded.as_record(measured, inputs), tmp_path, "the test's recorder", 0.0)
+    path = write_record(recorded.KIND, recorded.as_record(measured, steering.fingerprint(config)), tmp_path,
+                        "the test's recorder", 0.0)
     monkeypatch.setattr(steering, "RECORDS", tmp_path)
 
     read = steering.run(config)

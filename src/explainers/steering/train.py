@@ -437,8 +437,12 @@ def unsteered_answers(lm, prompt_ids, recipe: Recipe, max_new_tokens: int):
 def run(config: SteeringConfig) -> Timeline:
     """The chapter's run: the recorded one (``records/*-steered.json``) where it was made with exactly this
     build's SAE, codes, code, settings and libraries (``recorded.py``), else ``measure``d here."""
-    key = key_for(measure, config, model_files(config.chapter.activations))
-    return recorded.matching(RECORDS, recorded.fingerprint(config.chapter, key)) or measure(config)
+    return recorded.matching(RECORDS, fingerprint(config)) or measure(config)
+
+
+def fingerprint(config: SteeringConfig) -> dict:
+    """What a record of ``measure(config)`` must have been made from to stand in for it here."""
+    return recorded.fingerprint(config.chapter, key_for(measure, config, model_files(config.chapter.activations)))
 
 
 @cached(data=lambda config: model_files(config.chapter.activations))
