@@ -127,7 +127,7 @@ def test_promotion_measures_how_far_a_direction_raises_words_above_the_vocabular
     assert int(np.argmax(scores)) == 4 and scores[4] > 1
 
 
-HUMAN = {"loss": 2.5, "repetition": 0.05}
+HUMAN = {"loss": 2.5, "loss_interval": [2.3, 2.7], "repetition": 0.05}
 
 
 def test_the_rule_needs_mentions_and_human_fluency_and_little_repetition():
@@ -143,14 +143,18 @@ def test_the_rule_needs_mentions_and_human_fluency_and_little_repetition():
     assert words.steering_score(settings, HUMAN) == 0.25
 
 
-def test_headline_strength_has_the_most_mentions_while_fluent_the_weakest_on_a_tie():
-    row = {"mention_fraction": 0.0, "loss": 2.0, "repetition": 0.0}
+def test_headline_strength_has_the_most_mentions_while_clearly_fluent_the_weakest_on_a_tie():
+    row = {"mention_fraction": 0.0, "loss": 2.0, "loss_interval": [1.8, 2.2], "repetition": 0.0}
     settings = [row | {"strength": 0.0, "mention_fraction": 1.0}, row | {"strength": 1.0, "mention_fraction": 0.25},
                 row | {"strength": 2.0, "mention_fraction": 0.75}, row | {"strength": 3.0, "mention_fraction": 0.75},
-                row | {"strength": 4.0, "mention_fraction": 1.0, "loss": 3.0}]  # the most, but less fluent than people
+                row | {"strength": 4.0, "mention_fraction": 1.0, "loss": 3.0, "loss_interval": [2.8, 3.2]}]
     assert words.headline_strength(settings, HUMAN) == 2.0
     settings[2]["repetition"] = 0.2  # repeats itself too much
     assert words.headline_strength(settings, HUMAN) == 3.0
+    # a mean under the people's whose interval reaches into theirs is fluent, but not clearly
+    settings[3] |= {"mention_fraction": 0.9, "loss": 2.45, "loss_interval": [2.2, 2.7]}
+    assert words.fluent(settings[3], HUMAN) and not words.clearly_fluent(settings[3], HUMAN)
+    assert words.headline_strength(settings, HUMAN) == 1.0
     for s in settings[1:4]:
         s["mention_fraction"] = 0.0
     assert words.headline_strength(settings, HUMAN) is None
@@ -182,10 +186,11 @@ def test_output_rule_candidates_are_the_best_detectors_and_the_best_writers():
 def test_prompts_are_fixed_apart_and_none_names_a_steered_concept():
     train_prompts = {p for p, _ in words.TRAINING}
     held_out = {p for p, _ in words.HELD_OUT}
-    retired = {p for p, _ in words.FIRST_HELD_OUT}
+    first, second = ({p for p, _ in retired} for retired in (words.FIRST_HELD_OUT, words.SECOND_HELD_OUT))
     assert len(held_out) >= 24 and len(train_prompts) == 16
-    assert not train_prompts & held_out and not retired & held_out and not retired & train_prompts
-    for prompt, human in words.TRAINING + words.HELD_OUT + words.FIRST_HELD_OUT:
+    sets = [train_prompts, held_out, first, second]
+    assert sum(map(len, sets)) == len(set().union(*sets))  # no prompt in two sets
+    for prompt, human in words.TRAINING + words.HELD_OUT + words.FIRST_HELD_OUT + words.SECOND_HELD_OUT:
         assert len(human.split()) >= 10
         assert not any(words.mentions(c, prompt) for c in words.MENTIONS)
 

@@ -20,7 +20,9 @@ def _prompts(split: str) -> tuple[tuple[str, str], ...]:
 # training prompts choose every setting; the held-out ones measure what the page reports.
 TRAINING = _prompts("training")
 HELD_OUT = _prompts("held_out")
-FIRST_HELD_OUT = _prompts("first_held_out")  # used once, to test the first strength rule: retired
+# Each used once, to test an earlier strength rule, and retired (``data/prompts.json`` says which).
+FIRST_HELD_OUT = _prompts("first_held_out")
+SECOND_HELD_OUT = _prompts("second_held_out")
 
 # An answer "mentions" a concept when one of these matches (case-insensitive). "Bridge" alone is not the
 # Golden Gate Bridge.
@@ -55,6 +57,14 @@ def fluent(setting: dict, human: dict) -> bool:
             and setting["repetition"] <= human["repetition"] + REPETITION_MARGIN)
 
 
+def clearly_fluent(setting: dict, human: dict) -> bool:
+    """Fluent with room to spare: the loss's 95 % interval lies wholly at or below the people's (the two do
+    not overlap), and the repetition is within the margin. A mean loss under the people's by a few
+    hundredths, on 16 prompts, passes by chance."""
+    return (setting["loss_interval"][1] <= human["loss_interval"][0]
+            and setting["repetition"] <= human["repetition"] + REPETITION_MARGIN)
+
+
 def works(setting: dict, human: dict) -> bool:
     return setting["mention_fraction"] >= MIN_MENTION and fluent(setting, human)
 
@@ -65,10 +75,11 @@ def steering_score(settings: list[dict], human: dict) -> float:
 
 
 def headline_strength(settings: list[dict], human: dict) -> float | None:
-    """The strength the chapter reports, chosen on the training prompts by the search's own objective: the
-    most mentions among the strengths that stay fluent (the weakest on a tie); None when no fluent
-    strength makes any answer mention the concept."""
-    fluent_ones = [s for s in settings if s["strength"] > 0 and fluent(s, human) and s["mention_fraction"] > 0]
+    """The strength the chapter reports, chosen on the training prompts: the most mentions among the
+    strengths that are clearly fluent (the weakest on a tie); None when no such strength makes any answer
+    mention the concept. The held-out verdict is still ``works``: this margin only keeps the choice away
+    from strengths whose fluency on the training prompts is a coin toss."""
+    fluent_ones = [s for s in settings if s["strength"] > 0 and clearly_fluent(s, human) and s["mention_fraction"] > 0]
     if not fluent_ones:
         return None
     return max(fluent_ones, key=lambda s: (s["mention_fraction"], -s["strength"]))["strength"]
