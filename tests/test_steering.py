@@ -242,6 +242,35 @@ def test_a_held_out_strength_that_passes_is_named_afterwards_without_changing_th
     assert missed_strengths(passing) == ""  # the chosen strength works: nothing to add
 
 
+def test_held_out_history_says_what_each_retired_rule_did_and_why_the_rule_changed():
+    from explainers.steering.facts import held_out_history
+    from explainers.steering.runs import retired
+
+    def as_retired(result: SteeringRuns, date: str) -> dict:  # a retired run, in the recorder's form
+        meta = result.steered.meta
+        return retired({"meta": meta, "provenance": {"date": date}})
+
+    first = as_retired(_result({("dog", "feature"): [(0, 1), (0.25, 2.0), (1.0, 2.4)]}, {("dog", "feature"): 1.0}),
+                       "2026-01-01T00:00")
+    second = as_retired(_result({("dog", "feature"): [(0, 1), (0.75, 2.0), (0.75, 3.0)]}, {("dog", "feature"): 2.0}),
+                        "2026-02-01T00:00")
+    training = {"strength": 2.0, "mention_fraction": 0.6, "loss": 4.10, "loss_interval": [3.75, 4.41], "repetition": 0.0}
+    search = {"human": {"loss": 4.13, "loss_interval": [3.80, 4.51], "repetition": 0.0}, "prompts": ["p"] * 16,
+              "variants": {"combined": {"concepts": {"dog": {"settings": [training]}}}}}
+    said = held_out_history((first, second), {"dog": "dogs"}, search)
+    assert said.startswith("These are the third held-out prompts.")
+    assert "the first set tested the weakest strength that works on the training prompts and gave: SAE feature " \
+           "toward dogs at 1×: 1 of 4, fails" in said
+    assert "SAE feature toward dogs at 2×: 3 of 4, fails" in said
+    assert "had been chosen at 2×, whose loss on the training prompts, 4.10 (3.75–4.41), was under the people's " \
+           "4.13 (3.80–4.51), the two intervals overlapping" in said
+    assert "2026-01-01-…-first-held-out.json, 2026-02-01-…-second-held-out.json" in said
+    # a chosen strength that was clearly fluent on the training prompts is no coin toss
+    training["loss_interval"] = [3.5, 3.7]
+    assert "coin toss" not in held_out_history((first, second), {"dog": "dogs"}, search)
+    assert held_out_history((), {"dog": "dogs"}, search) == ""
+
+
 def test_chart_marks_mentions_and_draws_the_unsteered_and_the_human_loss():
     from bokeh.models import Span
 

@@ -8,7 +8,8 @@ import re
 from ..feature_browser.render import feature_link
 from ..lm.shading import lm_html
 from ..markup import Html, Markdown
-from .words import HELD_OUT, METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, highlighted, reproduce_command, works
+from .words import (HELD_OUT, METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, clearly_fluent, fluent, highlighted,
+                    reproduce_command, works)
 
 NO_STRENGTH = "no strength made a training answer mention it while staying fluent, so none was chosen"
 RULE_NAMES = {"detection": "the best detector", "logit_lens": "the detector that writes the words (logit lens)",
@@ -304,21 +305,60 @@ def _bridges(setting) -> int:
     return sum(bool(re.search(r"\bbridges?\b", t, re.IGNORECASE)) for t in setting["texts"])
 
 
-def first_held_out_summary(first: dict, names: dict) -> str:
-    """What the first strength rule did on the first held-out set (a record of that run)."""
-    human = first["human"]
-    by = {(s["concept"], s["method"], s["strength"]): s for s in first["settings"]}
+# The strength rule each retired held-out set tested, in the order of ``runs.RETIRED``.
+RETIRED_RULES = ("the weakest strength that works on the training prompts",
+                 "the most mentions among the strengths whose mean loss on the training prompts is at or below "
+                 "the people's")
+ORDINALS = ("first", "second", "third", "fourth")
+
+
+def _outcomes(run: dict, names: dict) -> str:
+    """What a held-out run's chosen settings did: 'SAE feature toward dogs at 3×: 8 of 24, fails; …'."""
+    by = {(s["concept"], s["method"], s["strength"]): s for s in run["settings"]}
     parts = []
-    for c, m, strength in first["config"]["chosen"]:
+    for c, m, strength in run["config"]["chosen"]:
         s = by[(c, m, float(strength))]
         parts.append(f"{METHOD_NAMES[m]} toward {names.get(c, c)} at {strength:g}×: {sum(s['mentions'])} of "
-                     f"{len(s['mentions'])}, {'works' if works(s, human) else 'fails'}")
-    return (f"This is the second held-out set. The first strength rule took the weakest strength that works on "
-            f"the training prompts; on a first set of {len(first['config']['prompts'])} held-out prompts it gave "
-            f"{'; '.join(parts)}. A strength at the edge of the training window is fragile, and the rule was not "
-            f"the search's own objective, so the rule became the one above (the most fluent mentions), and these "
-            f"{len(HELD_OUT)} prompts were written before any run with them. The first set's answers are kept in "
-            f"the record {first['provenance']['date'][:10]}-…-first-held-out.json.")
+                     f"{len(s['mentions'])}, {'works' if works(s, run['human']) else 'fails'}")
+    return "; ".join(parts)
+
+
+def _coin_tosses(run: dict, search: dict | None, names: dict) -> list[str]:
+    """The retired run's chosen settings that failed held out after passing the training bar with their
+    loss's interval reaching into the people's: why the rule now asks for clear fluency."""
+    if not search:
+        return []
+    human = search["human"]
+    by = {(s["concept"], s["method"], s["strength"]): s for s in run["settings"]}
+    variants = {"feature": "combined", "direction": "combined direction"}
+    out = []
+    for c, m, strength in run["config"]["chosen"]:
+        trained = {float(x["strength"]): x for x in
+                   search["variants"][variants[m]]["concepts"].get(c, {}).get("settings", [])}.get(float(strength))
+        if (trained is None or works(by[(c, m, float(strength))], run["human"])
+                or not fluent(trained, human) or clearly_fluent(trained, human)):
+            continue
+        out.append(f"the {METHOD_NAMES[m]} toward {names.get(c, c)} had been chosen at {strength:g}×, whose loss on "
+                   f"the training prompts, {_fmt(trained['loss'])} ({_range(trained['loss_interval'])}), was under the "
+                   f"people's {_fmt(human['loss'])} ({_range(human['loss_interval'])}), the two intervals overlapping")
+    return out
+
+
+def held_out_history(earlier: tuple, names: dict, search: dict | None = None) -> str:
+    """How the strength rule came to be: what each retired rule did on its own held-out set (records)."""
+    if not earlier:
+        return ""
+    tried = [f"the {ORDINALS[i]} set tested {rule} and gave: {_outcomes(run, names)}"
+             for i, (rule, run) in enumerate(zip(RETIRED_RULES, earlier))]
+    tosses = _coin_tosses(earlier[-1], search, names)
+    why = (f" On the {ORDINALS[len(earlier) - 1]} set {'; '.join(tosses)}: a coin toss on "
+           f"{len(search['prompts'])} prompts." if tosses else "")
+    files = ", ".join(f"{run['provenance']['date'][:10]}-…-{ORDINALS[i]}-held-out.json" for i, run in enumerate(earlier))
+    return (f"These are the {ORDINALS[len(earlier)]} held-out prompts. Each earlier set was written before any run "
+            f"with it, used once and retired: {'. Then '.join(tried)}.{why} So the rule became the one above: the "
+            f"loss's interval must lie wholly at or below the people's, as any verdict on this page asks of two "
+            f"intervals; and these {len(HELD_OUT)} prompts were written before any run with them. The earlier "
+            f"sets' answers are kept in the records {files}.")
 
 
 def steer_source(provenance: dict | None) -> str:
@@ -366,7 +406,7 @@ def missed_strengths(runs) -> str:
 
 def facts(runs) -> dict:
     """The chapter's numbers and sentences, from its runs (``runs.SteeringRuns``; the records are optional)."""
-    record, dose, first = runs.search, runs.dose, runs.first_held_out
+    record, dose = runs.search, runs.dose
     concepts = runs.concept_names
     human = runs.human
     by = settings_by(runs)
@@ -441,6 +481,5 @@ def facts(runs) -> dict:
             out["bridge_layers"] = bridge_layers(record, concepts["golden_gate"])
     if dose:
         out["dose_summary"] = dose_summary(dose)
-    if first:
-        out["first_held_out"] = first_held_out_summary(first, concepts)
+    out["held_out_history"] = held_out_history(runs.earlier_held_out, concepts, record)
     return out

@@ -1,7 +1,7 @@
 """The steering chapter's runs, as ``charts`` and ``facts`` read them (``runs()``), and a run small enough
 for tests (``tiny_config()``): the steering run itself (``train.run``: a matching record, else measured
-and cached) and the records it stands on (the recipe search, the Golden Gate dose experiment, the first
-held-out run; ``records/``)."""
+and cached) and the records it stands on (the recipe search, the Golden Gate dose experiment, the runs on
+the retired held-out sets; ``records/``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,12 +39,12 @@ class SteeringRuns(Runs):
     transformers_version: str = ""
     search: dict | None = None  # the recorded recipe search whose choices the run uses
     dose: dict | None = None  # the recorded dose experiment
-    first_held_out: dict | None = None  # the first run on the held-out prompts, before the rule changed
+    earlier_held_out: tuple[dict, ...] = ()  # the runs on the retired held-out sets, oldest first (``retired``)
     recorded: dict | None = None  # the provenance of the record the run was read from; None: measured here
 
     @classmethod
     def from_timeline(cls, t: Timeline, search: dict | None = None, dose: dict | None = None,
-                      first_held_out: dict | None = None) -> "SteeringRuns":
+                      earlier_held_out: tuple[dict, ...] = ()) -> "SteeringRuns":
         meta, config = t.meta, t.meta["config"]
         where = meta.get("run", {})
         return cls(
@@ -54,10 +54,21 @@ class SteeringRuns(Runs):
             config.get("chapter", {}).get("sae", {}).get("d_sae"), meta.get("n_generations"),
             meta.get("generation_s"), meta.get("total_s"), meta.get("median_norm"), where.get("device", ""),
             where.get("device_name", ""), where.get("torch", ""), meta.get("transformers", ""),
-            search, dose, first_held_out, meta.get("recorded"))
+            search, dose, tuple(earlier_held_out), meta.get("recorded"))
+
+
+RETIRED = ("first-held-out", "second-held-out")  # the held-out sets' records, oldest first
+
+
+def retired(record: dict) -> dict:
+    """A retired held-out run's settings, people's answers, config and provenance, from either record form:
+    the first was written by an earlier recorder with these at the top, the later ones as ``*-steered``."""
+    inner = record.get("meta", record)
+    return {"config": inner["config"], "settings": inner["settings"], "human": inner["human"],
+            "provenance": record["provenance"]}
 
 
 def runs(config: SteeringConfig | None = None) -> SteeringRuns:
     """The chapter's steering run (from the cache when nothing changed) and its records."""
-    return SteeringRuns.from_timeline(run(config or book_config()), search_record(), latest_record("dose"),
-                                      latest_record("first-held-out"))
+    earlier = tuple(retired(r) for r in map(latest_record, RETIRED) if r is not None)
+    return SteeringRuns.from_timeline(run(config or book_config()), search_record(), latest_record("dose"), earlier)
