@@ -186,11 +186,13 @@ def test_output_rule_candidates_are_the_best_detectors_and_the_best_writers():
 def test_prompts_are_fixed_apart_and_none_names_a_steered_concept():
     train_prompts = {p for p, _ in words.TRAINING}
     held_out = {p for p, _ in words.HELD_OUT}
-    first, second = ({p for p, _ in retired} for retired in (words.FIRST_HELD_OUT, words.SECOND_HELD_OUT))
-    assert len(held_out) >= 24 and len(train_prompts) == 16
-    sets = [train_prompts, held_out, first, second]
+    retired = [{p for p, _ in r} for r in words.RETIRED_HELD_OUT]
+    assert len(held_out) >= 24 and len(train_prompts) == 16 and len(retired) == 3
+    sets = [train_prompts, held_out, *retired]
     assert sum(map(len, sets)) == len(set().union(*sets))  # no prompt in two sets
-    for prompt, human in words.TRAINING + words.HELD_OUT + words.FIRST_HELD_OUT + words.SECOND_HELD_OUT:
+    # the strength is chosen on every used prompt, never on the held-out ones
+    assert {p for p, _ in words.STRENGTH_PROMPTS} == set().union(train_prompts, *retired)
+    for prompt, human in words.TRAINING + words.HELD_OUT + words.STRENGTH_PROMPTS:
         assert len(human.split()) >= 10
         assert not any(words.mentions(c, prompt) for c in words.MENTIONS)
 

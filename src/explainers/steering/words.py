@@ -17,12 +17,14 @@ def _prompts(split: str) -> tuple[tuple[str, str], ...]:
 
 
 # Everyday requests, none naming a steered concept, each with one answer written by a person. The
-# training prompts choose every setting; the held-out ones measure what the page reports.
+# training prompts choose the recipe; the held-out ones measure what the page reports.
 TRAINING = _prompts("training")
 HELD_OUT = _prompts("held_out")
 # Each used once, to test an earlier strength rule, and retired (``data/prompts.json`` says which).
-FIRST_HELD_OUT = _prompts("first_held_out")
-SECOND_HELD_OUT = _prompts("second_held_out")
+RETIRED_HELD_OUT = tuple(_prompts(f"{n}_held_out") for n in ("first", "second", "third"))
+FIRST_HELD_OUT, SECOND_HELD_OUT, THIRD_HELD_OUT = RETIRED_HELD_OUT
+# The strength is chosen on every prompt already used: 16 prompts could not tell strengths apart.
+STRENGTH_PROMPTS = TRAINING + sum(RETIRED_HELD_OUT, ())
 
 # An answer "mentions" a concept when one of these matches (case-insensitive). "Bridge" alone is not the
 # Golden Gate Bridge.
