@@ -239,7 +239,7 @@ def test_a_held_out_strength_that_passes_is_named_afterwards_without_changing_th
     assert "for dogs it did not" in verdict(result, "feature")
     said = missed_strengths(result)
     assert "changes no verdict" in said and "passes on the held-out prompts at 1× (3 of 4, loss 2.00)" in said
-    assert "training prompts had" not in said  # no search record: no training numbers to quote
+    assert "those strengths had" not in said  # no search record or curves: no training numbers to quote
     passing = _result({("dog", "feature"): [(0, 1), (0.75, 2.0), (1.0, 2.4)]}, {("dog", "feature"): 2.0})
     assert missed_strengths(passing) == ""  # the chosen strength works: nothing to add
 
@@ -248,29 +248,43 @@ def test_held_out_history_says_what_each_retired_rule_did_and_why_the_rule_chang
     from explainers.steering.facts import held_out_history
     from explainers.steering.runs import retired
 
-    def as_retired(result: SteeringRuns, date: str) -> dict:  # a retired run, in the recorder's form
-        meta = result.steered.meta
+    def as_retired(rows, strength: float, date: str) -> dict:  # a retired run, in the recorder's form
+        meta = _result({("dog", "feature"): rows}, {("dog", "feature"): strength}).steered.meta
         return retired({"meta": meta, "provenance": {"date": date}})
 
-    first = as_retired(_result({("dog", "feature"): [(0, 1), (0.25, 2.0), (1.0, 2.4)]}, {("dog", "feature"): 1.0}),
-                       "2026-01-01T00:00")
-    second = as_retired(_result({("dog", "feature"): [(0, 1), (0.75, 2.0), (0.75, 3.0)]}, {("dog", "feature"): 2.0}),
-                        "2026-02-01T00:00")
-    training = {"strength": 2.0, "mention_fraction": 0.6, "loss": 4.10, "loss_interval": [3.75, 4.41], "repetition": 0.0}
+    first = as_retired([(0, 1), (0.25, 2.0), (1.0, 2.4)], 1.0, "2026-01-01T00:00")
+    second = as_retired([(0, 1), (0.75, 2.0), (0.75, 3.0)], 2.0, "2026-02-01T00:00")
+    third = as_retired([(0, 1), (0.25, 2.0), (1.0, 2.4)], 1.0, "2026-03-01T00:00")
+    curve = [{"strength": 1.0, "mention_fraction": 0.5, "loss": 3.0, "loss_interval": [2.8, 3.2], "repetition": 0.0},
+             {"strength": 1.5, "mention_fraction": 0.5, "loss": 3.4, "loss_interval": [3.2, 3.6], "repetition": 0.0},
+             {"strength": 2.0, "mention_fraction": 0.6, "loss": 4.10, "loss_interval": [3.75, 4.41], "repetition": 0.0}]
     search = {"human": {"loss": 4.13, "loss_interval": [3.80, 4.51], "repetition": 0.0}, "prompts": ["p"] * 16,
-              "variants": {"combined": {"concepts": {"dog": {"settings": [training]}}}}}
-    said = held_out_history((first, second), {"dog": "dogs"}, search)
-    assert said.startswith("These are the third held-out prompts.")
-    assert "the first set tested the weakest strength that works on the training prompts and gave: SAE feature " \
+              "variants": {"combined": {"concepts": {"dog": {"settings": curve}}}}}
+    said = held_out_history((first, second, third), {"dog": "dogs"}, search)
+    assert said.startswith("These are the fourth held-out prompts.")
+    assert "The first set tested the weakest strength that works on the training prompts and gave: SAE feature " \
            "toward dogs at 1×: 1 of 4, fails" in said
     assert "SAE feature toward dogs at 2×: 3 of 4, fails" in said
+    # the second set's failure: its training loss passed the bar with overlapping intervals
     assert "had been chosen at 2×, whose loss on the training prompts, 4.10 (3.75–4.41), was under the people's " \
-           "4.13 (3.80–4.51), the two intervals overlapping" in said
-    assert "2026-01-01-…-first-held-out.json, 2026-02-01-…-second-held-out.json" in said
+           "4.13 (3.80–4.51) with the two intervals overlapping" in said
+    # the third set's failure: a tie on the training prompts went to the weakest strength
+    assert "mentioned it in 8 of 16 training answers at each of 1×, 1.5×, and the tie went to the weakest, 1×" in said
+    assert "2026-01-01-…-first-held-out.json, 2026-02-01-…-second-held-out.json, " \
+           "2026-03-01-…-third-held-out.json" in said
     # a chosen strength that was clearly fluent on the training prompts is no coin toss
-    training["loss_interval"] = [3.5, 3.7]
-    assert "coin toss" not in held_out_history((first, second), {"dog": "dogs"}, search)
+    curve[2]["loss_interval"] = [3.5, 3.7]
+    assert "coin toss" not in held_out_history((first, second, third), {"dog": "dogs"}, search)
     assert held_out_history((), {"dog": "dogs"}, search) == ""
+    # beside a feature that works, the page says how many sets came before and what they gave
+    from explainers.steering.facts import _earlier_sets
+
+    now = _result({("dog", "feature"): [(0, 1), (1.0, 2.0), (1.0, 2.4)]}, {("dog", "feature"): 1.0})
+    said = _earlier_sets(dataclasses.replace(now, earlier_held_out=(first, second, third)))
+    assert "the fourth held-out prompts" in said and "on none of the earlier ones did a feature pass" in said
+    passing = as_retired([(0, 1), (1.0, 2.0), (1.0, 2.4)], 1.0, "2026-04-01T00:00")
+    said = _earlier_sets(dataclasses.replace(now, earlier_held_out=(first, passing)))
+    assert "the third held-out prompts" in said and "passed at its chosen strength on 1 of the 2 earlier ones" in said
 
 
 def test_chart_marks_mentions_and_draws_the_unsteered_and_the_human_loss():
@@ -315,14 +329,20 @@ def test_book_config_uses_what_the_recorded_search_chose():
     from dataclasses import asdict
 
     record = steering.search_record()
+    curves = steering.strength_record()
     config = steering.book_config()
     assert asdict(config.recipe) == record["recipe"]
     assert config.chapter.activations.layer == record["layer"]
+    # the strengths come from the curves made with the search's recipe on every used prompt
+    assert curves is not None and curves["search"] == record["provenance"]
+    assert (curves["layer"], curves["recipe"]) == (record["layer"], record["recipe"])
     assert {(c, m, s) for c, m, s in config.chosen} == {
-        (c, m, s) for c, m, s in steering.chosen_strengths(record) if s is not None}
+        (c, m, s) for c, m, s in steering.chosen_strengths(curves) if s is not None}
     assert all(s in config.strengths for _, _, s in config.chosen)
-    # the search read the training prompts only
+    # the search read the training prompts only, the curves the used prompts; neither a held-out one
     assert record["prompts"] == [p for p, _ in words.TRAINING]
+    assert curves["prompts"] == [p for p, _ in words.STRENGTH_PROMPTS]
+    assert not {p for p, _ in words.HELD_OUT} & set(curves["prompts"])
 
 
 def test_steering_changes_the_answers_and_breaks_them_at_the_top_strength(steered):

@@ -8,10 +8,12 @@ import re
 from ..feature_browser.render import feature_link
 from ..lm.shading import lm_html
 from ..markup import Html, Markdown
-from .words import (HELD_OUT, METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, clearly_fluent, fluent, highlighted,
-                    reproduce_command, works)
+from .words import (HELD_OUT, METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, STRENGTH_PROMPTS, TRAINING,
+                    clearly_fluent, fluent, headline_strength, highlighted, reproduce_command, works)
 
-NO_STRENGTH = "no strength made a training answer mention it while staying fluent, so none was chosen"
+NO_STRENGTH = ("no strength made an answer mention it while staying clearly fluent on the prompts the strength "
+               "is chosen on, so none was chosen")
+VARIANT_OF = {"feature": "combined", "direction": "combined direction"}  # a method's variant in a search record
 RULE_NAMES = {"detection": "the best detector", "logit_lens": "the detector that writes the words (logit lens)",
               "output": "the largest output score, by intervention"}
 EDIT_NAMES = {"clamp": "clamped inside the SAE, error kept", "add": "its decoder direction added"}
@@ -23,7 +25,7 @@ def settings_by(runs) -> dict:
 
 
 def headline(runs, concept: str, method: str) -> dict | None:
-    """The setting at the strength the search chose on the training prompts (None if it chose none)."""
+    """The setting at the strength chosen before the held-out run, ``runs.chosen`` (None if none was)."""
     chosen = {(c, m): s for c, m, s in runs.chosen}
     strength = chosen.get((concept, method))
     return None if strength is None else settings_by(runs)[(concept, method, float(strength))]
@@ -139,7 +141,7 @@ def results_table(runs) -> Html:
         rows.append(f"<tr><td colspan='2'>{name}</td><td></td><td></td>"
                     f"<td>{_fmt(s['loss'])} ({_range(s['loss_interval'])})</td>"
                     f"<td>{_fmt(s['repetition'])} ({_range(s['repetition_interval'])})</td><td></td></tr>")
-    head = ("<thead><tr><th>concept</th><th>method</th><th>strength (chosen on training prompts)</th>"
+    head = ("<thead><tr><th>concept</th><th>method</th><th>strength (chosen on other prompts)</th>"
             "<th>answers that mention it (95 % interval)</th><th>loss, nats per token</th>"
             "<th>repetition</th><th>rule</th></tr></thead>")
     return lm_html(f"<div class='lm-scroll'><table class='table lm-table'>{head}<tbody>{''.join(rows)}</tbody></table></div>")
@@ -305,11 +307,48 @@ def _bridges(setting) -> int:
     return sum(bool(re.search(r"\bbridges?\b", t, re.IGNORECASE)) for t in setting["texts"])
 
 
-# The strength rule each retired held-out set tested, in the order of ``runs.RETIRED``.
+def _curve(record: dict, concept: str, method: str) -> dict:
+    """A search's or strength curves' settings for one concept and method of the combined recipe, by strength."""
+    settings = record["variants"][VARIANT_OF[method]]["concepts"].get(concept, {}).get("settings", [])
+    return {float(x["strength"]): x for x in settings}
+
+
+def strength_table(runs) -> Html:
+    """The strength curves the headline strengths are chosen on: per strength, each concept's and method's
+    mentions and loss; the chosen strength in bold, a loss whose interval reaches into the people's in italics."""
+    curves, names = runs.curves, runs.concept_names
+    human, n = curves["human"], len(curves["prompts"])
+    cols = [(c, m) for m in METHODS for c in curves["variants"][VARIANT_OF[m]]["concepts"]]
+    chosen = {(c, m): headline_strength(list(_curve(curves, c, m).values()), human) for c, m in cols}
+    rows = []
+    for x in curves["strengths"]:
+        cells = []
+        for c, m in cols:
+            s = _curve(curves, c, m)[float(x)]
+            text = f"{round(s['mention_fraction'] * n)} of {n} · {_fmt(s['loss'])}"
+            text = text if clearly_fluent(s, human) else f"<em>{text}</em>"
+            cells.append(f"<strong>{text}</strong>" if chosen[(c, m)] == float(x) else text)
+        rows.append(f"<tr><td>{x:g}×</td>" + "".join(f"<td>{t}</td>" for t in cells) + "</tr>")
+    p = curves["provenance"]
+    caption = (f"<p class='lm-meta'>Recorded on {html.escape(p['device_name'])} ({html.escape(p['device'])}), torch "
+               f"{html.escape(p['torch'])}, transformers {html.escape(p['transformers'])}, {html.escape(p['date'][:10])}, "
+               f"in {curves['seconds'] / 60:.0f} minutes, on {n} prompts. Each cell: the answers that mention the "
+               f"concept · their loss in nats per token (the people's answers: {_fmt(human['loss'])}, "
+               f"{_range(human['loss_interval'])}). Bold: the strength chosen; italics: a loss whose 95 % interval "
+               f"reaches into the people's.</p>")
+    head = "".join(f"<th>{html.escape(names.get(c, c))}: {METHOD_NAMES[m]}</th>" for c, m in cols)
+    return lm_html(caption + f"<div class='lm-scroll'><table class='table lm-table'><thead><tr><th>strength</th>{head}"
+                 f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+# The strength rule each retired held-out set tested, in the order of ``runs.RETIRED``, all on the 16
+# training prompts.
 RETIRED_RULES = ("the weakest strength that works on the training prompts",
                  "the most mentions among the strengths whose mean loss on the training prompts is at or below "
-                 "the people's")
-ORDINALS = ("first", "second", "third", "fourth")
+                 "the people's",
+                 "the most mentions among the strengths whose loss interval on the training prompts lies wholly "
+                 "at or below the people's")
+ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
 
 def _outcomes(run: dict, names: dict) -> str:
@@ -323,42 +362,79 @@ def _outcomes(run: dict, names: dict) -> str:
     return "; ".join(parts)
 
 
-def _coin_tosses(run: dict, search: dict | None, names: dict) -> list[str]:
-    """The retired run's chosen settings that failed held out after passing the training bar with their
-    loss's interval reaching into the people's: why the rule now asks for clear fluency."""
-    if not search:
-        return []
-    human = search["human"]
+def _failed(run: dict, search: dict):
+    """The retired run's chosen (concept, method, strength) that failed held out, with the search's
+    training setting at that strength."""
     by = {(s["concept"], s["method"], s["strength"]): s for s in run["settings"]}
-    variants = {"feature": "combined", "direction": "combined direction"}
-    out = []
     for c, m, strength in run["config"]["chosen"]:
-        trained = {float(x["strength"]): x for x in
-                   search["variants"][variants[m]]["concepts"].get(c, {}).get("settings", [])}.get(float(strength))
-        if (trained is None or works(by[(c, m, float(strength))], run["human"])
-                or not fluent(trained, human) or clearly_fluent(trained, human)):
-            continue
-        out.append(f"the {METHOD_NAMES[m]} toward {names.get(c, c)} had been chosen at {strength:g}×, whose loss on "
-                   f"the training prompts, {_fmt(trained['loss'])} ({_range(trained['loss_interval'])}), was under the "
-                   f"people's {_fmt(human['loss'])} ({_range(human['loss_interval'])}), the two intervals overlapping")
+        trained = _curve(search, c, m).get(float(strength))
+        if trained is not None and not works(by[(c, m, float(strength))], run["human"]):
+            yield c, m, float(strength), trained
+
+
+def _coin_tosses(run: dict, search: dict, names: dict) -> list[str]:
+    """Chosen settings that failed held out after passing the training bar with their loss's interval
+    reaching into the people's: why the third rule asks for clear fluency."""
+    human = search["human"]
+    return [f"the {METHOD_NAMES[m]} toward {names.get(c, c)} had been chosen at {x:g}×, whose loss on the training "
+            f"prompts, {_fmt(t['loss'])} ({_range(t['loss_interval'])}), was under the people's {_fmt(human['loss'])} "
+            f"({_range(human['loss_interval'])}) with the two intervals overlapping (a coin toss on "
+            f"{len(search['prompts'])} prompts)"
+            for c, m, x, t in _failed(run, search) if fluent(t, human) and not clearly_fluent(t, human)]
+
+
+def _ties(run: dict, search: dict, names: dict) -> list[str]:
+    """Chosen settings that failed held out after a tie on the training prompts: why the strength is now
+    chosen on more prompts."""
+    human, n, out = search["human"], len(search["prompts"]), []
+    for c, m, x, t in _failed(run, search):
+        tied = [s for s, y in sorted(_curve(search, c, m).items())
+                if s > 0 and clearly_fluent(y, human) and y["mention_fraction"] == t["mention_fraction"]]
+        if len(tied) > 1:
+            out.append(f"the {METHOD_NAMES[m]} toward {names.get(c, c)} mentioned it in "
+                       f"{round(t['mention_fraction'] * n)} of {n} training answers at each of "
+                       f"{', '.join(f'{s:g}×' for s in tied)}, and the tie went to the weakest, {x:g}× (too few "
+                       f"answers to tell the strengths apart)")
     return out
+
+
+WHY = {1: _coin_tosses, 2: _ties}  # what a retired set's failures showed, by its place in ``RETIRED_RULES``
+
+
+def _earlier_sets(runs) -> str:
+    """Said beside a verdict that a feature works: how many held-out sets came before, and what they gave."""
+    earlier = runs.earlier_held_out
+
+    def feature_passed(run) -> bool:
+        by = {(s["concept"], s["method"], s["strength"]): s for s in run["settings"]}
+        return any(works(by[(c, m, float(x))], run["human"]) for c, m, x in run["config"]["chosen"] if m == "feature")
+
+    if not earlier:
+        return ""
+    passed = sum(map(feature_passed, earlier))
+    said = ("on none of the earlier ones did a feature pass at its chosen strength" if passed == 0 else
+            f"a feature passed at its chosen strength on {passed} of the {len(earlier)} earlier ones")
+    return (f" Read it with the history below: these are the {ORDINALS[len(earlier)]} held-out prompts the chapter "
+            f"has been measured on, and {said}.")
 
 
 def held_out_history(earlier: tuple, names: dict, search: dict | None = None) -> str:
     """How the strength rule came to be: what each retired rule did on its own held-out set (records)."""
     if not earlier:
         return ""
-    tried = [f"the {ORDINALS[i]} set tested {rule} and gave: {_outcomes(run, names)}"
-             for i, (rule, run) in enumerate(zip(RETIRED_RULES, earlier))]
-    tosses = _coin_tosses(earlier[-1], search, names)
-    why = (f" On the {ORDINALS[len(earlier) - 1]} set {'; '.join(tosses)}: a coin toss on "
-           f"{len(search['prompts'])} prompts." if tosses else "")
+    parts = []
+    for i, (rule, run) in enumerate(zip(RETIRED_RULES, earlier)):
+        parts.append(f"The {ORDINALS[i]} set tested {rule} and gave: {_outcomes(run, names)}.")
+        why = WHY[i](run, search, names) if search and i in WHY else []
+        if why:
+            parts.append(f"There {'; '.join(why)}.")
     files = ", ".join(f"{run['provenance']['date'][:10]}-…-{ORDINALS[i]}-held-out.json" for i, run in enumerate(earlier))
+    pooled = len(STRENGTH_PROMPTS) - len(TRAINING)
     return (f"These are the {ORDINALS[len(earlier)]} held-out prompts. Each earlier set was written before any run "
-            f"with it, used once and retired: {'. Then '.join(tried)}.{why} So the rule became the one above: the "
-            f"loss's interval must lie wholly at or below the people's, as any verdict on this page asks of two "
-            f"intervals; and these {len(HELD_OUT)} prompts were written before any run with them. The earlier "
-            f"sets' answers are kept in the records {files}.")
+            f"with it, used once and retired. {' '.join(parts)} So the strength is now chosen by the last rule on "
+            f"the {len(TRAINING)} training prompts and the {pooled} retired ones together ({len(STRENGTH_PROMPTS)} "
+            f"prompts, the table above), and these {len(HELD_OUT)} prompts were written before any run with them. "
+            f"The earlier sets' answers are kept in the records {files}.")
 
 
 def steer_source(provenance: dict | None) -> str:
@@ -376,7 +452,7 @@ def missed_strengths(runs) -> str:
     """Looked at afterwards, never a verdict: the held-out strengths at which a feature that failed at its
     chosen strength passes the rule, with what the training prompts measured at those strengths."""
     human, by, parts = runs.human, settings_by(runs), []
-    search = runs.search or {}
+    search = runs.curves or runs.search or {}
     training = search.get("variants", {}).get("combined", {}).get("concepts", {})
     for c in runs.concepts:
         chosen = headline(runs, c, "feature")
@@ -393,7 +469,7 @@ def missed_strengths(runs) -> str:
         at = {float(x["strength"]): x for x in training.get(c, {}).get("settings", [])}
         shown = [x for x in [*(float(s["strength"]) for s in passing), float(chosen["strength"])] if x in at]
         if len(shown) == len(passing) + 1:
-            text += (f"; on the {len(search['prompts'])} training prompts those strengths had "
+            text += (f"; on the {len(search['prompts'])} prompts the strength was chosen on, those strengths had "
                      + ", ".join(f"{at[x]['mention_fraction']:.0%} mentions at loss {_fmt(at[x]['loss'])}" for x in shown[:-1])
                      + f", and the chosen {shown[-1]:g}× had {at[shown[-1]]['mention_fraction']:.0%} at loss "
                      f"{_fmt(at[shown[-1]]['loss'])}, against the people's {_fmt(search['human']['loss'])}")
@@ -401,7 +477,7 @@ def missed_strengths(runs) -> str:
     if not parts:
         return ""
     return (" Looked at afterwards, which changes no verdict: " + "; ".join(parts) + ". The rule takes the "
-            "strength from the training prompts, and there the choice turned on a few answers.")
+            "strength from other prompts than these, and there the choice turned on a few answers.")
 
 
 def facts(runs) -> dict:
@@ -454,9 +530,9 @@ def facts(runs) -> dict:
                          f"prompts, {_range(s['mention_interval'], percent=True)}, reaches below {MIN_MENTION:.0%}."
                          for c, s in thin)
         out["headline_summary"] = (
-            f"So an SAE feature, with its strength chosen on the training prompts, steers the model toward "
+            f"So an SAE feature, with its strength chosen on other prompts, steers the model toward "
             f"{' and '.join(concepts[c] for c, _ in worked)} on prompts it was never tuned on, at a loss no "
-            f"higher than the people's answers get from the model.{margin}")
+            f"higher than the people's answers get from the model.{margin}{_earlier_sets(runs)}")
     else:
         out["headline_summary"] = ("So on the held-out prompts no SAE feature steered by the rule: the measurements "
                                    "above say which bar each one missed." + missed_strengths(runs))
@@ -479,7 +555,14 @@ def facts(runs) -> dict:
                 "search_summary": search_summary(record, concepts)}
         if "golden_gate" in steered:
             out["bridge_layers"] = bridge_layers(record, concepts["golden_gate"])
+    if runs.curves:
+        h = runs.curves["human"]
+        out |= {"curve_prompts": len(runs.curves["prompts"]), "curve_human_loss": _fmt(h["loss"]),
+                "curve_human_range": _range(h["loss_interval"]), "retired_prompts": len(STRENGTH_PROMPTS) - len(TRAINING)}
     if dose:
         out["dose_summary"] = dose_summary(dose)
     out["held_out_history"] = held_out_history(runs.earlier_held_out, concepts, record)
+    n_sets = len(runs.earlier_held_out) + 1
+    out["held_out_set"] = (f"the {ORDINALS[n_sets - 1]} set of held-out prompts, each written before its run; the "
+                           "steering page says what the earlier ones gave" if n_sets > 1 else "one set, written before the run")
     return out

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..runs import Runs
 from ..timeline import Timeline
-from .train import SteeringConfig, book_config, latest_record, run, search_record, tiny_config
+from .train import SteeringConfig, book_config, latest_record, run, search_record, strength_record, tiny_config
 
 __all__ = ["SteeringRuns", "runs", "tiny_config"]
 
@@ -40,11 +40,12 @@ class SteeringRuns(Runs):
     search: dict | None = None  # the recorded recipe search whose choices the run uses
     dose: dict | None = None  # the recorded dose experiment
     earlier_held_out: tuple[dict, ...] = ()  # the runs on the retired held-out sets, oldest first (``retired``)
+    curves: dict | None = None  # the recorded strength curves the headline strengths were chosen on
     recorded: dict | None = None  # the provenance of the record the run was read from; None: measured here
 
     @classmethod
     def from_timeline(cls, t: Timeline, search: dict | None = None, dose: dict | None = None,
-                      earlier_held_out: tuple[dict, ...] = ()) -> "SteeringRuns":
+                      earlier_held_out: tuple[dict, ...] = (), curves: dict | None = None) -> "SteeringRuns":
         meta, config = t.meta, t.meta["config"]
         where = meta.get("run", {})
         return cls(
@@ -54,10 +55,10 @@ class SteeringRuns(Runs):
             config.get("chapter", {}).get("sae", {}).get("d_sae"), meta.get("n_generations"),
             meta.get("generation_s"), meta.get("total_s"), meta.get("median_norm"), where.get("device", ""),
             where.get("device_name", ""), where.get("torch", ""), meta.get("transformers", ""),
-            search, dose, tuple(earlier_held_out), meta.get("recorded"))
+            search, dose, tuple(earlier_held_out), curves, meta.get("recorded"))
 
 
-RETIRED = ("first-held-out", "second-held-out")  # the held-out sets' records, oldest first
+RETIRED = ("first-held-out", "second-held-out", "third-held-out")  # the held-out sets' records, oldest first
 
 
 def retired(record: dict) -> dict:
@@ -71,4 +72,5 @@ def retired(record: dict) -> dict:
 def runs(config: SteeringConfig | None = None) -> SteeringRuns:
     """The chapter's steering run (from the cache when nothing changed) and its records."""
     earlier = tuple(retired(r) for r in map(latest_record, RETIRED) if r is not None)
-    return SteeringRuns.from_timeline(run(config or book_config()), search_record(), latest_record("dose"), earlier)
+    return SteeringRuns.from_timeline(run(config or book_config()), search_record(), latest_record("dose"), earlier,
+                                      strength_record())

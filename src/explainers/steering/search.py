@@ -7,6 +7,10 @@ repetition penalty, each at the same finer grid of strengths. A variant is ranke
 as the human answers), summed over the concepts. The combined recipe takes each factor's best level (the
 starting level on a tie) and is run too. ``benchmarks/steering_search.py`` runs it and writes the record
 that the chapter shows and whose choice the chapter's config carries.
+
+``strength_curves`` runs the combined recipe again on more prompts (``words.STRENGTH_PROMPTS``): 16 answers
+per strength could not tell strengths apart, so the headline strengths are chosen on those curves
+(``benchmarks/steering_strengths.py``).
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from ..device import describe, pick
 from ..lm.model import load
 from ..lm.stages import ChapterConfig, book_config as chapter_config, stages
 from .train import Recipe, chat_ids, choose, human_answers, levers, scored, steered_answers, unsteered_answers
-from .words import METHODS, TRAINING, steering_score, works
+from .words import METHODS, STRENGTH_PROMPTS, TRAINING, steering_score, works
 
 LATER_LAYER = 20  # of 30: two thirds of the way, where Arad et al. find output features
 FACTORS = {  # the starting level first
@@ -53,19 +57,21 @@ def chapter_at(layer: int, device: str) -> ChapterConfig:
 
 
 def evaluate(variant: Variant, chapter: ChapterConfig, lm, concepts, strengths, max_new_tokens: int,
-             device, state: dict) -> dict:
-    """Every concept at every strength on the training prompts, scored against the human answers."""
+             device, state: dict, prompts=TRAINING) -> dict:
+    """Every concept at every strength on ``prompts``, scored against the people's answers to them. The
+    feature is chosen on the training prompts whatever ``prompts`` are, as the book's run chooses it."""
     key = (variant.layer, variant.recipe.repetition_penalty)
     if variant.layer not in state:
         state[variant.layer] = levers(stages(chapter), lm, device, concepts)
     lv = state[variant.layer]
-    prompt_ids = [chat_ids(lm.tokenizer, p) for p, _ in TRAINING]
+    prompt_ids = [chat_ids(lm.tokenizer, p) for p, _ in prompts]
+    choice_ids = [chat_ids(lm.tokenizer, p) for p, _ in TRAINING]
     if key not in state:  # the unsteered answers depend on the decoding only
         state[key] = unsteered_answers(lm, prompt_ids, variant.recipe, max_new_tokens)
-    human = state.setdefault("human", human_answers(lm, TRAINING, prompt_ids, max_new_tokens))
+    human = state.setdefault("human", human_answers(lm, prompts, prompt_ids, max_new_tokens))
     out = {"layer": variant.layer, "recipe": asdict(variant.recipe), "method": variant.method, "concepts": {}}
     for concept in concepts:
-        choice = choose(lv, lm, variant.layer, concept, variant.recipe, prompt_ids)
+        choice = choose(lv, lm, variant.layer, concept, variant.recipe, choice_ids)
         answers = {0.0: state[key]} | steered_answers(lm, lv, variant.layer, choice, variant.method, strengths,
                                                       prompt_ids, variant.recipe, max_new_tokens, device)
         settings = [{"strength": s, **found} for (_, s), found in
@@ -113,5 +119,31 @@ def search(concepts=("golden_gate", "dog"), strengths=STRENGTHS, max_new_tokens:
     return {"variants": results, "human": human, "layer": best_layer, "recipe": asdict(combined.recipe),
             "strengths": list(strengths), "max_new_tokens": max_new_tokens,
             "prompts": [p for p, _ in TRAINING], "methods": list(METHODS), "factors": {k: list(v) for k, v in FACTORS.items()},
+            "seconds": round(time.perf_counter() - started, 1), "transformers": transformers.__version__,
+            "run": describe(device)}
+
+
+def strength_curves(search_record: dict, prompts=STRENGTH_PROMPTS, log=print) -> dict:
+    """The recorded search's combined recipe, its feature and its mean-difference direction, at the search's
+    strengths on ``prompts``: the curves ``train.chosen_strengths`` takes the headline strengths from. The
+    record has the search record's layout, with the search it follows named."""
+    device = pick()
+    started = time.perf_counter()
+    layer, recipe = search_record["layer"], Recipe(**search_record["recipe"])
+    concepts = tuple(search_record["variants"]["combined"]["concepts"])
+    chapter = chapter_at(layer, device.type)
+    lm = load(chapter.activations.model, device, chapter.activations.dtype)
+    state: dict = {}
+    results = {}
+    for name, method in (("combined", "feature"), ("combined direction", "direction")):
+        begun = time.perf_counter()
+        results[name] = evaluate(Variant(name, layer, recipe, method), chapter, lm, concepts,
+                                 search_record["strengths"], search_record["max_new_tokens"], device, state, prompts)
+        log(f"{name}: {time.perf_counter() - begun:.0f} s")
+    import transformers
+
+    return {"variants": results, "human": state["human"], "layer": layer, "recipe": asdict(recipe),
+            "strengths": search_record["strengths"], "max_new_tokens": search_record["max_new_tokens"],
+            "prompts": [p for p, _ in prompts], "search": search_record["provenance"],
             "seconds": round(time.perf_counter() - started, 1), "transformers": transformers.__version__,
             "run": describe(device)}

@@ -36,7 +36,7 @@ from ..lm.stages import tiny_config as tiny_chapter
 from ..progress import bar
 from ..timeline import Timeline
 from . import recorded
-from .words import CONCEPT_WORDS, HELD_OUT, METHODS, MIN_AUC, TRAINING, headline_strength, mentions
+from .words import CONCEPT_WORDS, HELD_OUT, METHODS, MIN_AUC, STRENGTH_PROMPTS, TRAINING, headline_strength, mentions
 
 RULES = ("detection", "logit_lens", "output")
 
@@ -77,22 +77,31 @@ def search_record() -> dict | None:
     return latest_record("search")
 
 
+def strength_record() -> dict | None:
+    """The newest strength curves (``records/*-strengths.json``) when they follow the newest search and were
+    measured on today's ``STRENGTH_PROMPTS``; else None, and the strengths come from the search itself."""
+    curves, search = latest_record("strengths"), search_record()
+    if curves is None or search is None or curves["search"] != search["provenance"]:
+        return None
+    return curves if curves["prompts"] == [p for p, _ in STRENGTH_PROMPTS] else None
+
+
 def chosen_strengths(record: dict) -> list[tuple]:
     """Each (concept, method) of the combined recipe with its strength by ``headline_strength``, applied
-    to the record's measurements on the training prompts."""
+    to the record's measurements (a search's or strength curves')."""
     return [(c, method, headline_strength(record["variants"][name]["concepts"][c]["settings"], record["human"]))
             for name, method in (("combined", "feature"), ("combined direction", "direction"))
             for c in record["variants"][name]["concepts"]]
 
 
 def book_config() -> SteeringConfig:
-    """The book's settings: the recipe, layer and headline strengths the recorded search chose on the
-    training prompts, and a strength grid that holds those strengths."""
+    """The book's settings: the recipe and layer the recorded search chose on the training prompts, the
+    headline strengths chosen on the strength curves, and a strength grid that holds those strengths."""
     chapter, record = chapter_config(), search_record()
     if record is None:
         return SteeringConfig(chapter=chapter)
     chapter = replace(chapter, activations=replace(chapter.activations, layer=record["layer"]))
-    chosen = tuple((c, m, float(s)) for c, m, s in chosen_strengths(record) if s is not None)
+    chosen = tuple((c, m, float(s)) for c, m, s in chosen_strengths(strength_record() or record) if s is not None)
     strengths = tuple(sorted(set(SteeringConfig.strengths) | {s for _, _, s in chosen}))
     return SteeringConfig(chapter=chapter, recipe=Recipe(**record["recipe"]), chosen=chosen, strengths=strengths)
 
