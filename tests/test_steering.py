@@ -248,13 +248,13 @@ def test_held_out_history_says_what_each_retired_rule_did_and_why_the_rule_chang
     from explainers.steering.facts import held_out_history
     from explainers.steering.runs import retired
 
-    def as_retired(rows, strength: float, date: str) -> dict:  # a retired run, in the recorder's form
+    def as_retired(rows, strength: float, date: str, kind: str) -> dict:  # a retired run, in the recorder's form
         meta = _result({("dog", "feature"): rows}, {("dog", "feature"): strength}).steered.meta
-        return retired({"meta": meta, "provenance": {"date": date}})
+        return retired({"meta": meta, "provenance": {"date": date}}, kind)
 
-    first = as_retired([(0, 1), (0.25, 2.0), (1.0, 2.4)], 1.0, "2026-01-01T00:00")
-    second = as_retired([(0, 1), (0.75, 2.0), (0.75, 3.0)], 2.0, "2026-02-01T00:00")
-    third = as_retired([(0, 1), (0.25, 2.0), (1.0, 2.4)], 1.0, "2026-03-01T00:00")
+    first = as_retired([(0, 1), (0.25, 2.0), (1.0, 2.4)], 1.0, "2026-01-01T00:00", "first-held-out")
+    second = as_retired([(0, 1), (0.75, 2.0), (0.75, 3.0)], 2.0, "2026-02-01T00:00", "second-held-out")
+    third = as_retired([(0, 1), (0.25, 2.0), (1.0, 2.4)], 1.0, "2026-03-01T00:00", "third-held-out")
     curve = [{"strength": 1.0, "mention_fraction": 0.5, "loss": 3.0, "loss_interval": [2.8, 3.2], "repetition": 0.0},
              {"strength": 1.5, "mention_fraction": 0.5, "loss": 3.4, "loss_interval": [3.2, 3.6], "repetition": 0.0},
              {"strength": 2.0, "mention_fraction": 0.6, "loss": 4.10, "loss_interval": [3.75, 4.41], "repetition": 0.0}]
@@ -282,7 +282,7 @@ def test_held_out_history_says_what_each_retired_rule_did_and_why_the_rule_chang
     now = _result({("dog", "feature"): [(0, 1), (1.0, 2.0), (1.0, 2.4)]}, {("dog", "feature"): 1.0})
     said = _earlier_sets(dataclasses.replace(now, earlier_held_out=(first, second, third)))
     assert "the fourth held-out prompts" in said and "on none of the earlier ones did a feature pass" in said
-    passing = as_retired([(0, 1), (1.0, 2.0), (1.0, 2.4)], 1.0, "2026-04-01T00:00")
+    passing = as_retired([(0, 1), (1.0, 2.0), (1.0, 2.4)], 1.0, "2026-04-01T00:00", "second-held-out")
     said = _earlier_sets(dataclasses.replace(now, earlier_held_out=(first, passing)))
     assert "the third held-out prompts" in said and "passed at its chosen strength on 1 of the 2 earlier ones" in said
 

@@ -8,8 +8,8 @@ import re
 from ..feature_browser.render import feature_link
 from ..lm.shading import lm_html
 from ..markup import Html, Markdown
-from .words import (HELD_OUT, METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, STRENGTH_PROMPTS, TRAINING,
-                    clearly_fluent, fluent, headline_strength, highlighted, reproduce_command, works)
+from .words import (HELD_OUT, METHOD_NAMES, METHODS, MIN_MENTION, REPETITION_MARGIN, RETIRED_PROMPTS, STRENGTH_PROMPTS,
+                    TRAINING, clearly_fluent, fluent, highlighted, reproduce_command, works)
 
 NO_STRENGTH = ("no strength made an answer mention it while staying clearly fluent on the prompts the strength "
                "is chosen on, so none was chosen")
@@ -20,8 +20,13 @@ EDIT_NAMES = {"clamp": "clamped inside the SAE, error kept", "add": "its decoder
 POSITION_NAMES = {"all": "every position", "answer": "the prompt's last position and the answer"}
 
 
+def keyed(settings) -> dict:
+    """Settings by (concept, method, strength)."""
+    return {(s["concept"], s["method"], s["strength"]): s for s in settings}
+
+
 def settings_by(runs) -> dict:
-    return {(s["concept"], s["method"], s["strength"]): s for s in runs.settings}
+    return keyed(runs.settings)
 
 
 def headline(runs, concept: str, method: str) -> dict | None:
@@ -319,7 +324,7 @@ def strength_table(runs) -> Html:
     curves, names = runs.curves, runs.concept_names
     human, n = curves["human"], len(curves["prompts"])
     cols = [(c, m) for m in METHODS for c in curves["variants"][VARIANT_OF[m]]["concepts"]]
-    chosen = {(c, m): headline_strength(list(_curve(curves, c, m).values()), human) for c, m in cols}
+    chosen = {(c, m): s for c, m, s in runs.chosen}
     rows = []
     for x in curves["strengths"]:
         cells = []
@@ -327,7 +332,7 @@ def strength_table(runs) -> Html:
             s = _curve(curves, c, m)[float(x)]
             text = f"{round(s['mention_fraction'] * n)} of {n} · {_fmt(s['loss'])}"
             text = text if clearly_fluent(s, human) else f"<em>{text}</em>"
-            cells.append(f"<strong>{text}</strong>" if chosen[(c, m)] == float(x) else text)
+            cells.append(f"<strong>{text}</strong>" if chosen.get((c, m)) == float(x) else text)
         rows.append(f"<tr><td>{x:g}×</td>" + "".join(f"<td>{t}</td>" for t in cells) + "</tr>")
     p = curves["provenance"]
     caption = (f"<p class='lm-meta'>Recorded on {html.escape(p['device_name'])} ({html.escape(p['device'])}), torch "
@@ -353,7 +358,7 @@ ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
 def _outcomes(run: dict, names: dict) -> str:
     """What a held-out run's chosen settings did: 'SAE feature toward dogs at 3×: 8 of 24, fails; …'."""
-    by = {(s["concept"], s["method"], s["strength"]): s for s in run["settings"]}
+    by = keyed(run["settings"])
     parts = []
     for c, m, strength in run["config"]["chosen"]:
         s = by[(c, m, float(strength))]
@@ -365,7 +370,7 @@ def _outcomes(run: dict, names: dict) -> str:
 def _failed(run: dict, search: dict):
     """The retired run's chosen (concept, method, strength) that failed held out, with the search's
     training setting at that strength."""
-    by = {(s["concept"], s["method"], s["strength"]): s for s in run["settings"]}
+    by = keyed(run["settings"])
     for c, m, strength in run["config"]["chosen"]:
         trained = _curve(search, c, m).get(float(strength))
         if trained is not None and not works(by[(c, m, float(strength))], run["human"]):
@@ -406,7 +411,7 @@ def _earlier_sets(runs) -> str:
     earlier = runs.earlier_held_out
 
     def feature_passed(run) -> bool:
-        by = {(s["concept"], s["method"], s["strength"]): s for s in run["settings"]}
+        by = keyed(run["settings"])
         return any(works(by[(c, m, float(x))], run["human"]) for c, m, x in run["config"]["chosen"] if m == "feature")
 
     if not earlier:
@@ -428,11 +433,10 @@ def held_out_history(earlier: tuple, names: dict, search: dict | None = None) ->
         why = WHY[i](run, search, names) if search and i in WHY else []
         if why:
             parts.append(f"There {'; '.join(why)}.")
-    files = ", ".join(f"{run['provenance']['date'][:10]}-…-{ORDINALS[i]}-held-out.json" for i, run in enumerate(earlier))
-    pooled = len(STRENGTH_PROMPTS) - len(TRAINING)
+    files = ", ".join(f"{run['provenance']['date'][:10]}-…-{run['kind']}.json" for run in earlier)
     return (f"These are the {ORDINALS[len(earlier)]} held-out prompts. Each earlier set was written before any run "
             f"with it, used once and retired. {' '.join(parts)} So the strength is now chosen by the last rule on "
-            f"the {len(TRAINING)} training prompts and the {pooled} retired ones together ({len(STRENGTH_PROMPTS)} "
+            f"the {len(TRAINING)} training prompts and the {len(RETIRED_PROMPTS)} retired ones together ({len(STRENGTH_PROMPTS)} "
             f"prompts, the table above), and these {len(HELD_OUT)} prompts were written before any run with them. "
             f"The earlier sets' answers are kept in the records {files}.")
 
@@ -452,8 +456,7 @@ def missed_strengths(runs) -> str:
     """Looked at afterwards, never a verdict: the held-out strengths at which a feature that failed at its
     chosen strength passes the rule, with what the training prompts measured at those strengths."""
     human, by, parts = runs.human, settings_by(runs), []
-    search = runs.curves or runs.search or {}
-    training = search.get("variants", {}).get("combined", {}).get("concepts", {})
+    search = runs.curves or runs.search
     for c in runs.concepts:
         chosen = headline(runs, c, "feature")
         if chosen is None or works(chosen, human):
@@ -466,7 +469,7 @@ def missed_strengths(runs) -> str:
         held = ", ".join(f"{s['strength']:g}× ({sum(s['mentions'])} of {len(s['mentions'])}, loss {_fmt(s['loss'])})"
                          for s in passing)
         text = f"the feature toward {name} passes on the held-out prompts at {held}"
-        at = {float(x["strength"]): x for x in training.get(c, {}).get("settings", [])}
+        at = _curve(search, c, "feature") if search else {}
         shown = [x for x in [*(float(s["strength"]) for s in passing), float(chosen["strength"])] if x in at]
         if len(shown) == len(passing) + 1:
             text += (f"; on the {len(search['prompts'])} prompts the strength was chosen on, those strengths had "
@@ -558,7 +561,7 @@ def facts(runs) -> dict:
     if runs.curves:
         h = runs.curves["human"]
         out |= {"curve_prompts": len(runs.curves["prompts"]), "curve_human_loss": _fmt(h["loss"]),
-                "curve_human_range": _range(h["loss_interval"]), "retired_prompts": len(STRENGTH_PROMPTS) - len(TRAINING)}
+                "curve_human_range": _range(h["loss_interval"]), "retired_prompts": len(RETIRED_PROMPTS)}
     if dose:
         out["dose_summary"] = dose_summary(dose)
     out["held_out_history"] = held_out_history(runs.earlier_held_out, concepts, record)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..runs import Runs
 from ..timeline import Timeline
 from .train import SteeringConfig, book_config, latest_record, run, search_record, strength_record, tiny_config
+from .words import RETIRED_SETS
 
 __all__ = ["SteeringRuns", "runs", "tiny_config"]
 
@@ -58,19 +59,20 @@ class SteeringRuns(Runs):
             search, dose, tuple(earlier_held_out), curves, meta.get("recorded"))
 
 
-RETIRED = ("first-held-out", "second-held-out", "third-held-out")  # the held-out sets' records, oldest first
+RETIRED = tuple(f"{n}-held-out" for n in RETIRED_SETS)  # the retired sets' record kinds, oldest first
 
 
-def retired(record: dict) -> dict:
-    """A retired held-out run's settings, people's answers, config and provenance, from either record form:
-    the first was written by an earlier recorder with these at the top, the later ones as ``*-steered``."""
+def retired(record: dict, kind: str) -> dict:
+    """A retired held-out run's settings, people's answers, config, provenance and record kind, from either
+    record form: the first was written by an earlier recorder with these at the top, the later ones as
+    ``*-steered``."""
     inner = record.get("meta", record)
     return {"config": inner["config"], "settings": inner["settings"], "human": inner["human"],
-            "provenance": record["provenance"]}
+            "provenance": record["provenance"], "kind": kind}
 
 
 def runs(config: SteeringConfig | None = None) -> SteeringRuns:
     """The chapter's steering run (from the cache when nothing changed) and its records."""
-    earlier = tuple(retired(r) for r in map(latest_record, RETIRED) if r is not None)
+    earlier = tuple(retired(r, kind) for kind in RETIRED if (r := latest_record(kind)) is not None)
     return SteeringRuns.from_timeline(run(config or book_config()), search_record(), latest_record("dose"), earlier,
                                       strength_record())

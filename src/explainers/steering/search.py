@@ -68,7 +68,9 @@ def evaluate(variant: Variant, chapter: ChapterConfig, lm, concepts, strengths, 
     choice_ids = [chat_ids(lm.tokenizer, p) for p, _ in TRAINING]
     if key not in state:  # the unsteered answers depend on the decoding only
         state[key] = unsteered_answers(lm, prompt_ids, variant.recipe, max_new_tokens)
-    human = state.setdefault("human", human_answers(lm, prompts, prompt_ids, max_new_tokens))
+    if "human" not in state:  # the people's answers, scored once
+        state["human"] = human_answers(lm, prompts, prompt_ids, max_new_tokens)
+    human = state["human"]
     out = {"layer": variant.layer, "recipe": asdict(variant.recipe), "method": variant.method, "concepts": {}}
     for concept in concepts:
         choice = choose(lv, lm, variant.layer, concept, variant.recipe, choice_ids)

@@ -21,10 +21,11 @@ def _prompts(split: str) -> tuple[tuple[str, str], ...]:
 TRAINING = _prompts("training")
 HELD_OUT = _prompts("held_out")
 # Each used once, to test an earlier strength rule, and retired (``data/prompts.json`` says which).
-RETIRED_HELD_OUT = tuple(_prompts(f"{n}_held_out") for n in ("first", "second", "third"))
-FIRST_HELD_OUT, SECOND_HELD_OUT, THIRD_HELD_OUT = RETIRED_HELD_OUT
+RETIRED_SETS = ("first", "second", "third")
+RETIRED_HELD_OUT = tuple(_prompts(f"{n}_held_out") for n in RETIRED_SETS)
+RETIRED_PROMPTS = sum(RETIRED_HELD_OUT, ())
 # The strength is chosen on every prompt already used: 16 prompts could not tell strengths apart.
-STRENGTH_PROMPTS = TRAINING + sum(RETIRED_HELD_OUT, ())
+STRENGTH_PROMPTS = TRAINING + RETIRED_PROMPTS
 
 # An answer "mentions" a concept when one of these matches (case-insensitive). "Bridge" alone is not the
 # Golden Gate Bridge.
